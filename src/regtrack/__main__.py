@@ -1,0 +1,5 @@
+"""`python -m regtrack` runs the CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,212 @@
+"""The `regtrack` command: reads the config, builds store, sources and fetcher, calls the rest.
+
+The only place that wires things together; nothing imports it. Heavy modules load inside the
+commands that need them, so `events` and `timeline` start fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .config import Config
+from .errors import RegtrackError
+from .model import KIND_WORDS
+from .store import Store
+
+EVENT_FORMATS = ("table", "json", "jsonl", "csv")
+TIMELINE_FORMATS = ("table", "json", "md")
+
+
+class App:
+    """What a command needs, built on first use from the global options."""
+
+    def __init__(self, config_path: Path | None) -> None:
+        self.config_path = config_path
+
+    @cached_property
+    def config(self) -> Config:
+        from .config import load
+
+        return load(self.config_path)
+
+    @cached_property
+    def store(self) -> Store:
+        store = Store.open(self.config.database.url)
+        if self.config.products:
+            with store.transaction() as tx:
+                tx.sync_products(self.config.products)
+        return store
+
+
+class Group(click.Group):
+    """Turns regtrack's own errors into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RegtrackError as err:
+            raise click.ClickException(str(err)) from err
+
+
+@click.group(cls=Group)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="REGTRACK_CONFIG",
+    help="Config file (default ./config.toml when present; env REGTRACK_CONFIG).",
+)
+@click.version_option(__version__, prog_name="regtrack")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None) -> None:
+    """regtrack: a dated, evidenced record of what medicines regulators and HTA bodies decide."""
+    ctx.obj = App(config_path)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+@cli.command()
+@click.argument("source_names", metavar="[SOURCE]...", nargs=-1)
+@click.option(
+    "--from-file",
+    type=click.Path(path_type=Path),
+    help="Replay this saved document as what the (single) named source fetched.",
+)
+@pass_app
+def poll(app: App, source_names: tuple[str, ...], from_file: Path | None) -> None:
+    """Poll sources now (all enabled ones by default) and print what changed."""
+    from . import sources
+    from .fetch import Fetcher
+    from .poll import poll as run_poll
+
+    if from_file is not None and len(source_names) != 1:
+        raise click.UsageError("--from-file needs exactly one SOURCE name")
+    chosen = [sources.get(n, app.config) for n in source_names] or sources.enabled(app.config)
+    fetcher = Fetcher(app.config.fetch)
+    failed = False
+    for source in chosen:
+        for outcome in run_poll(app.store, source, fetcher, from_file=from_file):
+            backfill = sum(1 for _, b in outcome.events if b)
+            summary = outcome.message
+            if backfill:
+                summary += f" ({backfill} backfill: history, not news)"
+            if outcome.generated_at:
+                summary += f"; document generated {outcome.generated_at:%Y-%m-%d %H:%M %Z}"
+            click.echo(f"{outcome.source}: {outcome.status}: {summary}")
+            for draft in outcome.news:
+                date = draft.event_date.isoformat() if draft.event_date else "(undated)"
+                date += "~" if draft.date_approximate else ""
+                name = f" {draft.names[0].name}" if draft.names else ""
+                words = KIND_WORDS[draft.kind]
+                click.echo(f"  + {date} {source.agency.value} {words}: {draft.reference}{name}")
+            failed |= outcome.status == "failed"
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--agency", help="EMA, MHRA, FDA, NICE or SMC.")
+@click.option("--product", help="Any name of the product (INN, brand, code).")
+@click.option("--kind", help="Event kind, e.g. authorisation, conversion_to_full.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Events on or after this date.")
+@click.option("--no-backfill", is_flag=True, help="Leave out history reconstructed on first polls.")
+@click.option("--format", "fmt", type=click.Choice(EVENT_FORMATS), default="table")
+@pass_app
+def events(
+    app: App,
+    agency: str | None,
+    product: str | None,
+    kind: str | None,
+    since: dt.datetime | None,
+    no_backfill: bool,
+    fmt: str,
+) -> None:
+    """List stored events (all by default; backfill ones carry their flag)."""
+    from .timeline import render_events
+
+    product_id = app.store.find_product(product)[0].id if product else None
+    rows = app.store.events(
+        agency=agency,
+        product_id=product_id,
+        kind=kind,
+        since=since.date() if since else None,
+        backfill=False if no_backfill else None,
+    )
+    text = render_events(rows, fmt)
+    if text:
+        click.echo(text)
+
+
+@cli.command()
+@click.argument("product")
+@click.option("--format", "fmt", type=click.Choice(TIMELINE_FORMATS), default="table")
+@pass_app
+def timeline(app: App, product: str, fmt: str) -> None:
+    """One product's history across all bodies, by date. PRODUCT is any of its names."""
+    from .timeline import render_timeline
+
+    found, aliases = app.store.find_product(product)
+    click.echo(render_timeline(found, aliases, app.store.events(product_id=found.id), fmt))
+
+
+@cli.command(name="sources")
+@pass_app
+def sources_command(app: App) -> None:
+    """Health of each source: last attempt and success, failures, document age."""
+    from .sources import SOURCES
+    from .timeline import table
+
+    health = {h.source: h for h in app.store.health()}
+    rows = []
+    for name in SOURCES:
+        h = health.get(name)
+        enabled = getattr(app.config.sources, name).enabled
+        if h is None:
+            rows.append(
+                (name, "enabled" if enabled else "disabled", "never polled", "", "", "", "")
+            )
+            continue
+        rows.append((
+            name,
+            ("ok" if h.healthy else "UNHEALTHY") + ("" if enabled else " (disabled)"),
+            _when(h.last_attempt_at), _when(h.last_success_at), str(h.consecutive_failures),
+            _when(h.document_generated_at), h.last_error or "",
+        ))  # fmt: skip
+    header = ("SOURCE", "HEALTH", "LAST ATTEMPT", "LAST SUCCESS", "FAILURES", "DOCUMENT DATE",
+              "LAST ERROR")  # fmt: skip
+    click.echo(table(header, rows))
+
+
+@cli.command()
+@click.argument("source_names", metavar="[SOURCE]...", nargs=-1)
+@pass_app
+def reparse(app: App, source_names: tuple[str, ...]) -> None:
+    """Rebuild state and events from stored snapshots (idempotent)."""
+    from . import sources
+    from .poll import reparse as run_reparse
+
+    chosen = [sources.get(n, app.config) for n in source_names] or sources.enabled(app.config)
+    for source in chosen:
+        outcomes = run_reparse(app.store, source)
+        added = sum(len(o.events) for o in outcomes)
+        failed = sum(1 for o in outcomes if o.status == "failed")
+        click.echo(
+            f"{source.name}: {len(outcomes)} snapshots replayed, {added} events added"
+            + (f", {failed} documents failed their shape checks" if failed else "")
+        )
+
+
+def _when(value: dt.datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value else ""
+
+
+def main() -> None:
+    cli(prog_name="regtrack")

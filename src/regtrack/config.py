@@ -1,0 +1,109 @@
+"""Typed, validated configuration read from TOML; only the CLI calls `load`.
+
+Unknown keys are errors, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+DEFAULT_PATH = Path("config.toml")
+DEFAULT_DATABASE_URL = "sqlite:///regtrack.db"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Strict):
+    url: str = DEFAULT_DATABASE_URL
+
+
+class FetchConfig(_Strict):
+    #: Who we are, so a webmaster can reach us instead of blocking us.
+    user_agent: str = "regtrack/0.1 (medicines regulatory tracker)"
+    contact: str | None = None
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    max_bytes: int = Field(default=200_000_000, gt=0)
+
+
+class EMAConfig(_Strict):
+    enabled: bool = True
+    url: str = (
+        "https://www.ema.europa.eu/en/documents/report/medicines-output-medicines-report_en.xlsx"
+    )
+    include_veterinary: bool = False
+    #: Fewer rows than this is a truncated or wrong document, not a register.
+    min_rows: int = Field(default=1000, ge=1)
+    #: More than this share of known records vanishing at once is a shape problem.
+    max_vanished_fraction: float = Field(default=0.05, ge=0, le=1)
+    interval_hours: float = Field(default=12.0, gt=0)
+
+
+class SourcesConfig(_Strict):
+    ema: EMAConfig = EMAConfig()
+
+
+class ProductConfig(_Strict):
+    name: str = Field(min_length=1)
+    aliases: list[str] = []
+
+
+class Config(_Strict):
+    database: DatabaseConfig = DatabaseConfig()
+    fetch: FetchConfig = FetchConfig()
+    sources: SourcesConfig = SourcesConfig()
+    products: list[ProductConfig] = []
+
+    @field_validator("products")
+    @classmethod
+    def _unique_products(cls, value: list[ProductConfig]) -> list[ProductConfig]:
+        names = [p.name.casefold() for p in value]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"product listed more than once: {', '.join(duplicates)}")
+        return value
+
+
+def load(path: Path | None = None, *, env: dict[str, str] | None = None) -> Config:
+    """Read the config file: `path` if given (then it must exist), else `REGTRACK_CONFIG`,
+    else ./config.toml when present, else built-in defaults. `REGTRACK_DATABASE_URL`
+    overrides `[database] url`."""
+    environ = os.environ if env is None else env
+    explicit = path is not None or bool(environ.get("REGTRACK_CONFIG"))
+    chosen = path or Path(environ.get("REGTRACK_CONFIG") or DEFAULT_PATH)
+    data: dict[str, object] = {}
+    if chosen.exists() or explicit:
+        try:
+            with chosen.open("rb") as handle:
+                data = tomllib.load(handle)
+        except FileNotFoundError as err:
+            raise ConfigError(f"config file not found: {chosen}") from err
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{chosen}: not valid TOML: {err}") from err
+        except OSError as err:
+            raise ConfigError(f"{chosen}: cannot read: {err.strerror}") from err
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(f"{chosen}: {_describe(err)}") from err
+    url = environ.get("REGTRACK_DATABASE_URL")
+    if url:
+        config = config.model_copy(update={"database": DatabaseConfig(url=url)})
+    return config
+
+
+def _describe(err: ValidationError) -> str:
+    """One line per problem, naming the key path: 'sources.ema.min_rows: ...'."""
+    parts = []
+    for problem in err.errors():
+        where = ".".join(str(p) for p in problem["loc"]) or "(top level)"
+        message = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"]
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)

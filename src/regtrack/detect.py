@@ -1,0 +1,120 @@
+"""Detection: (what we knew, what a document says now) -> events and new state. Pure.
+
+Touches neither storage nor network; the source's own rules say what a change means.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from .errors import ShapeError
+from .model import DateKind, EventDraft, EventKind, Observation, ParseResult
+
+#: Below this many vanished records, the fraction guard does not apply (tiny registers).
+VANISHED_FLOOR = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the store knew of one record."""
+
+    fields: Mapping[str, Any]
+    present: bool = True
+
+
+class Rules(Protocol):
+    """The part of a source that detection needs."""
+
+    def history(self, observation: Observation, result: ParseResult) -> list[EventDraft]: ...
+
+    def changes(
+        self, before: Mapping[str, Any], observation: Observation, result: ParseResult
+    ) -> list[EventDraft]: ...
+
+    @property
+    def max_vanished_fraction(self) -> float: ...
+
+
+@dataclass
+class Detection:
+    """The outcome of one document: events (with their backfill flag) and state to write."""
+
+    events: list[tuple[EventDraft, bool]] = field(default_factory=list)
+    #: New or changed records, to store as the current state.
+    upserts: list[Observation] = field(default_factory=list)
+    #: References that were known and are no longer in the document.
+    vanished: list[str] = field(default_factory=list)
+
+    @property
+    def news(self) -> list[EventDraft]:
+        return [draft for draft, backfill in self.events if not backfill]
+
+
+def detect(
+    rules: Rules,
+    known: Mapping[str, Known],
+    result: ParseResult,
+    *,
+    first_poll: bool,
+) -> Detection:
+    """Diff one parsed document against what was known.
+
+    On a source's first poll every record's history is backfill: stored, never news. A record
+    that first appears later is news. A record that vanishes from a complete register becomes
+    `record_removed` for review; so many vanishing at once is a shape error instead.
+    """
+    out = Detection()
+    seen: set[tuple[str, str, str]] = set()
+
+    def add(drafts: list[EventDraft], backfill: bool) -> None:
+        for draft in drafts:
+            key = (draft.reference, draft.kind.value, draft.discriminator)
+            if key not in seen:
+                seen.add(key)
+                out.events.append((_published(draft, result, backfill), backfill))
+
+    for obs in result.observations:
+        before = known.get(obs.reference)
+        if before is None:
+            add(rules.history(obs, result), first_poll)
+            out.upserts.append(obs)
+        elif before.fields != obs.fields or not before.present:
+            add(rules.changes(before.fields, obs, result), False)
+            out.upserts.append(obs)
+
+    if result.complete:
+        observed = {obs.reference for obs in result.observations}
+        present = [ref for ref, k in known.items() if k.present]
+        out.vanished = [ref for ref in present if ref not in observed]
+        allowed = max(VANISHED_FLOOR, rules.max_vanished_fraction * len(present))
+        if len(out.vanished) > allowed:
+            raise ShapeError(
+                f"{len(out.vanished)} of {len(present)} known records are missing from the "
+                "document: treated as a changed or partial document, not as removals"
+            )
+        add([_removed(ref, result) for ref in out.vanished], False)
+    return out
+
+
+def _published(draft: EventDraft, result: ParseResult, backfill: bool) -> EventDraft:
+    """A change seen in a dated register was published no later than the register itself."""
+    if backfill or draft.published_at is not None or result.generated_at is None:
+        return draft
+    return replace(draft, published_at=result.generated_at.date())
+
+
+def _removed(reference: str, result: ParseResult) -> EventDraft:
+    when = f" generated {result.generated_at:%Y-%m-%d %H:%M}" if result.generated_at else ""
+    return EventDraft(
+        kind=EventKind.RECORD_REMOVED,
+        reference=reference,
+        names=(),
+        event_date=None,
+        date_kind=DateKind.DETECTED,
+        evidence=f"{reference} is no longer listed in the {result.document_kind}{when}",
+        details={"review": True},
+        discriminator=(result.generated_at or dt.datetime.min).isoformat(),
+    )

@@ -1,0 +1,50 @@
+"""The one exception tree of regtrack; every class says who raises it. Imports nothing of ours."""
+
+from __future__ import annotations
+
+
+class RegtrackError(Exception):
+    """Base of every error regtrack raises on purpose; the CLI prints it as one line."""
+
+
+class ConfigError(RegtrackError):
+    """Raised by `config.load` for a missing file, bad TOML, an unknown key or a wrong value."""
+
+
+class UnknownSourceError(ConfigError):
+    """Raised by `sources.get` when a source name is not in the registry."""
+
+
+class InputError(RegtrackError):
+    """Raised by the CLI and `poll` when a file given to replay cannot be read."""
+
+
+class ProductNotFoundError(RegtrackError):
+    """Raised by the store when a product name or alias matches nothing."""
+
+
+class StoreError(RegtrackError):
+    """Raised by `store` when the database cannot be opened or written (bad URL, full disk).
+
+    The transaction in progress is rolled back, so nothing already stored is lost.
+    """
+
+
+class SourceError(RegtrackError):
+    """An expected failure of one source: stored as source health, never a crash of the daemon."""
+
+
+class FetchError(SourceError):
+    """Raised by `fetch` when a document cannot be retrieved (network, HTTP status, size)."""
+
+    def __init__(self, message: str, *, url: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class ShapeError(SourceError):
+    """Raised by a source's parser, or by detection, when a document does not have the shape
+    the source expects (missing columns, no rows, an error page, a truncated file, a mass
+    disappearance of records). The source is marked unhealthy; no state or event changes.
+    """

@@ -1,0 +1,243 @@
+"""The vocabulary and tables every source shares: enums, observations, event drafts, SQL tables.
+
+Pure data: no I/O and no queries here (all SQL lives in `store`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Agency(StrEnum):
+    EMA = "EMA"
+    MHRA = "MHRA"
+    FDA = "FDA"
+    NICE = "NICE"
+    SMC = "SMC"
+
+
+class EventKind(StrEnum):
+    OPINION = "opinion"
+    AUTHORISATION = "authorisation"
+    TENTATIVE_APPROVAL = "tentative_approval"
+    INDICATION_EXTENSION = "indication_extension"
+    VARIATION = "variation"
+    CONVERSION_TO_FULL = "conversion_to_full"
+    REFUSAL = "refusal"
+    APPLICATION_WITHDRAWN = "application_withdrawn"
+    SUSPENSION = "suspension"
+    WITHDRAWAL = "withdrawal"
+    HTA_DECISION = "hta_decision"
+    HTA_UPDATE = "hta_update"
+    HTA_STATUS = "hta_status"
+    EXPECTED_DATE = "expected_date"
+    RECORD_REMOVED = "record_removed"
+
+
+#: How each kind reads to a person (timeline, digests).
+KIND_WORDS: dict[EventKind, str] = {
+    EventKind.OPINION: "opinion",
+    EventKind.AUTHORISATION: "authorisation",
+    EventKind.TENTATIVE_APPROVAL: "tentative approval",
+    EventKind.INDICATION_EXTENSION: "extension of indication",
+    EventKind.VARIATION: "variation",
+    EventKind.CONVERSION_TO_FULL: "conversion to full authorisation",
+    EventKind.REFUSAL: "refusal",
+    EventKind.APPLICATION_WITHDRAWN: "application withdrawn",
+    EventKind.SUSPENSION: "suspension",
+    EventKind.WITHDRAWAL: "end of authorisation",
+    EventKind.HTA_DECISION: "HTA decision",
+    EventKind.HTA_UPDATE: "HTA guidance updated",
+    EventKind.HTA_STATUS: "HTA status change",
+    EventKind.EXPECTED_DATE: "expected decision date",
+    EventKind.RECORD_REMOVED: "record removed from register (for review)",
+}
+
+
+class DateKind(StrEnum):
+    DECISION = "decision"
+    OPINION = "opinion"
+    PUBLICATION = "publication"
+    DETECTED = "detected"
+
+
+class NameKind(StrEnum):
+    INN = "inn"
+    BRAND = "brand"
+    SUBSTANCE = "substance"
+    CODE = "code"
+    CANONICAL = "canonical"
+
+
+# --- what parsers and detection pass around (plain data, never stored as is) -------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProductName:
+    """One name a record gives its product, e.g. ('Nexpovio', brand, 'EU')."""
+
+    name: str
+    kind: NameKind
+    region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """The normalised record one source extracted for one product at one agency."""
+
+    reference: str
+    names: tuple[ProductName, ...]
+    #: JSON-ready values only (dates as ISO text), so they compare equal after storage.
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    """An event as detection produces it, before the store gives it a product and an id."""
+
+    kind: EventKind
+    reference: str
+    names: tuple[ProductName, ...]
+    event_date: dt.date | None
+    date_kind: DateKind
+    evidence: str
+    details: dict[str, Any] = field(default_factory=dict)
+    date_approximate: bool = False
+    published_at: dt.date | None = None
+    #: Part of the natural key: tells apart two events of one kind for one reference
+    #: (the procedure of a variation, the date of an opinion). Empty = one per reference.
+    discriminator: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """What a parser returns: the observations and facts about the document itself."""
+
+    observations: list[Observation]
+    document_kind: str
+    generated_at: dt.datetime | None = None
+    #: True when the document lists the whole register, so a missing record means "vanished".
+    complete: bool = True
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Product(SQLModel, table=True):
+    """A medicine as regtrack joins it across bodies; named by its INN where known."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Alias(SQLModel, table=True):
+    """One name of a product (brand per region, INN, code); `norm` makes matching forgiving."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    name: str
+    norm: str = Field(unique=True, index=True)
+    kind: str
+    region: str | None = None
+    origin: str = "config"
+
+
+class Blob(SQLModel, table=True):
+    """The bytes of a document, stored once per distinct SHA-256, zlib-compressed."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Snapshot(SQLModel, table=True):
+    """One document fetched or replayed, with what the server said about it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    url: str
+    fetched_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    http_status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    sha256: str = Field(foreign_key="blob.sha256", max_length=64)
+    size: int
+    replayed_from: str | None = None
+    document_kind: str | None = None
+    generated_at: dt.datetime | None = None
+    #: None until parsed; then True, or False with the reason in parse_error.
+    parse_ok: bool | None = None
+    parse_error: str | None = None
+
+
+class RecordState(SQLModel, table=True):
+    """What regtrack last knew of one record at one source (the EMA row of one product)."""
+
+    __table_args__ = (UniqueConstraint("source", "reference"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    reference: str
+    product_id: int = Field(foreign_key="product.id", index=True)
+    fields: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    present: bool = True
+    first_seen_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id")
+
+
+class EventBase(SQLModel):
+    """The fields of an event that every output (CLI, digest, JSON) shows."""
+
+    agency: str = Field(index=True)
+    kind: str = Field(index=True)
+    reference: str
+    discriminator: str = ""
+    event_date: dt.date | None = Field(default=None, index=True)
+    date_kind: str
+    date_approximate: bool = False
+    published_at: dt.date | None = None
+    detected_at: dt.datetime = Field(default_factory=utcnow)
+    source: str
+    source_url: str
+    evidence: str
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    backfill: bool = False
+
+
+class Event(EventBase, table=True):
+    """A dated fact; its natural key (agency, reference, kind, discriminator) makes re-polling,
+    restarts and reparses unable to store it twice."""
+
+    __table_args__ = (UniqueConstraint("agency", "reference", "kind", "discriminator"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id")
+
+
+class SourceHealth(SQLModel, table=True):
+    """Per source: how its last attempts went and how old its document is."""
+
+    source: str = Field(primary_key=True)
+    healthy: bool = True
+    last_attempt_at: dt.datetime | None = None
+    last_success_at: dt.datetime | None = None
+    last_change_at: dt.datetime | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    parse_health: str | None = None
+    document_generated_at: dt.datetime | None = None
+    records: int | None = None

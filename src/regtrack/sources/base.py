@@ -1,0 +1,52 @@
+"""The contract every source implements: its feeds, a pure parser, and its event rules.
+
+Nothing here fetches or stores; `poll` drives these methods and `detect` calls the rules.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from ..config import Config
+from ..fetch import Document
+from ..model import Agency, EventDraft, Observation, ParseResult
+
+
+class Source(ABC):
+    """One body's feed. Subclasses declare `name`, `agency`, `document_kinds`, `description`."""
+
+    name: ClassVar[str]
+    agency: ClassVar[Agency]
+    description: ClassVar[str]
+    #: What `parse` recognises from content alone (for `poll --from-file`).
+    document_kinds: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    @abstractmethod
+    def from_config(cls, config: Config) -> Source:
+        """Build the source from the whole config; it reads only its own section."""
+
+    @abstractmethod
+    def feeds(self) -> list[str]:
+        """The URLs one poll fetches."""
+
+    @abstractmethod
+    def parse(self, document: Document) -> ParseResult:
+        """Observations from one document; pure. Raises ShapeError when the shape is wrong."""
+
+    @abstractmethod
+    def history(self, observation: Observation, result: ParseResult) -> list[EventDraft]:
+        """The events a record carries when regtrack sees it for the first time."""
+
+    @abstractmethod
+    def changes(
+        self, before: Mapping[str, Any], observation: Observation, result: ParseResult
+    ) -> list[EventDraft]:
+        """The events that a change of one record's fields means (none for wording-only)."""
+
+    @property
+    def max_vanished_fraction(self) -> float:
+        """Share of known records that may vanish in one document before it is a shape error."""
+        return 0.05

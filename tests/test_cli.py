@@ -1,0 +1,190 @@
+"""The `regtrack` command as users and other issues rely on it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from regtrack.cli import cli
+
+SMALL_CONFIG = """
+[database]
+url = "sqlite:///{db}"
+[sources.ema]
+min_rows = 5
+max_vanished_fraction = 0.2
+[[products]]
+name = "selinexor"
+aliases = ["Xpovio", "KPT-330"]
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(SMALL_CONFIG.format(db=tmp_path / "regtrack.db"))
+    return path
+
+
+def run(config: Path, *args: str) -> click.testing.Result:
+    return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+
+
+def test_poll_then_timeline_on_the_real_report(tmp_path: Path, ema_sample: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "r.db"}"\n')
+    first = run(config, "poll", "ema", "--from-file", str(ema_sample))
+    assert first.exit_code == 0, first.output
+    assert "ema: changed: 2096 records" in first.output
+    assert "document generated 2024-08-22 15:06" in first.output
+    again = run(config, "poll", "ema", "--from-file", str(ema_sample))
+    assert "ema: unchanged" in again.output
+    out = run(config, "timeline", "nexpovio").output
+    lines = out.splitlines()
+    assert lines[0] == "selinexor (also: Nexpovio)"
+    assert any(line.startswith("2021-01-28  EMA   opinion (positive)") for line in lines)
+    assert any(line.startswith("2021-03-26  EMA   authorisation") for line in lines)
+
+
+def test_poll_prints_news_and_events_filters(config: Path, ema_reports: dict[str, Path]) -> None:
+    run(config, "poll", "ema", "--from-file", str(ema_reports["2024-09-01.xlsx"]))
+    second = run(config, "poll", "ema", "--from-file", str(ema_reports["2024-11-21.xlsx"]))
+    assert "8 new events" in second.output
+    assert "+ 2022-07-18~ EMA conversion to full authorisation: EMEA/H/C/005127 Nexpovio" in (
+        second.output
+    )
+
+    lines = run(config, "events", "--no-backfill", "--format", "jsonl").output.splitlines()
+    events = [json.loads(line) for line in lines]
+    assert len(events) == 8 and not any(e["backfill"] for e in events)
+    conversion = next(e for e in events if e["kind"] == "conversion_to_full")
+    assert conversion["details"]["procedure"] == "II/0009"
+    assert conversion["date_approximate"] is True
+    assert set(conversion) >= {"agency", "kind", "product", "reference", "event_date",
+                               "date_kind", "published_at", "detected_at", "source_url",
+                               "snapshot_id", "evidence", "details", "backfill"}  # fmt: skip
+
+    by_alias = json.loads(run(config, "events", "--product", "KPT-330", "--format", "json").output)
+    assert {e["reference"] for e in by_alias} == {"EMEA/H/C/005127"}
+    assert {e["kind"] for e in by_alias} >= {"opinion", "authorisation", "conversion_to_full"}
+
+    rows = list(csv.DictReader(io.StringIO(run(config, "events", "--kind", "refusal",
+                                               "--format", "csv").output)))  # fmt: skip
+    assert [(r["reference"], r["event_date"]) for r in rows] == [("EMEA/H/C/009005", "2024-11-15")]
+    assert json.loads(rows[0]["details"]) == {}
+
+    since = run(config, "events", "--since", "2024-11-01", "--agency", "ema").output
+    assert "EMEA/H/C/009010" in since and "2021-03-26" not in since
+
+    md = run(config, "timeline", "xpovio", "--format", "md").output
+    assert md.startswith("# selinexor")
+    assert "| 2022-07-18~ | EMA | conversion to full authorisation (II/0009) |" in md
+    timeline = json.loads(run(config, "timeline", "selinexor", "--format", "json").output)
+    assert [e["kind"] for e in timeline["events"]][:2] == ["opinion", "authorisation"]
+
+
+def test_sources_and_reparse(config: Path, ema_reports: dict[str, Path]) -> None:
+    before = run(config, "sources").output
+    assert "ema" in before and "never polled" in before
+    run(config, "poll", "ema", "--from-file", str(ema_reports["2024-09-01.json"]))
+    run(config, "poll", "ema", "--from-file", str(ema_reports["2024-11-21.json"]))
+    assert run(config, "reparse").output.strip() == "ema: 2 snapshots replayed, 0 events added"
+    assert (
+        run(config, "reparse", "ema").output.strip() == "ema: 2 snapshots replayed, 0 events added"
+    )
+    health = run(config, "sources").output.splitlines()[1]
+    assert health.split()[:2] == ["ema", "ok"]
+
+
+def test_bad_document_exits_non_zero_and_says_where(config: Path, tmp_path: Path) -> None:
+    page = tmp_path / "denied.html"
+    page.write_text("<html>Access denied</html>")
+    result = run(config, "poll", "ema", "--from-file", str(page))
+    assert result.exit_code == 1
+    assert f"ema: failed: {page}: an HTML/XML page" in result.output
+    assert "UNHEALTHY" in run(config, "sources").output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["poll", "nosuch"], "unknown source 'nosuch' (known: ema)"),
+        (
+            ["poll", "ema", "--from-file", "/no/such/file.xlsx"],
+            "cannot read /no/such/file.xlsx: No such file or directory",
+        ),
+        (["timeline", "unobtainium"], "no product known by the name 'unobtainium'"),
+    ],
+)
+def test_errors_are_one_line_on_stderr(config: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(config), *args])
+    assert result.exit_code != 0
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [f"Error: {message}"]
+
+
+def test_bad_config_key_and_missing_config_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[sources.ema]\nmin_row = 5\n")
+    result = CliRunner().invoke(cli, ["--config", str(bad), "events"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Error: {bad}: sources.ema.min_row: unknown key"
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "nope.toml"), "events"])
+    assert result.exit_code == 1 and "config file not found" in result.stderr
+
+
+def test_every_command_has_help() -> None:
+    assert isinstance(cli, click.Group)
+    for name, command in cli.commands.items():
+        assert command.help, f"command {name} has no help"
+        result = CliRunner().invoke(cli, [name, "--help"])
+        assert result.exit_code == 0 and command.help.split("\n")[0] in result.output
+
+
+def test_console_script_runs_from_a_fresh_process(tmp_path: Path) -> None:
+    env_db = f"sqlite:///{tmp_path / 'x.db'}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "regtrack", "events"],
+        capture_output=True, text=True, cwd=tmp_path,
+        env={"REGTRACK_DATABASE_URL": env_db, "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["DATE", "AGENCY", "PRODUCT", "EVENT", "REFERENCE", "NOTES"]
+    assert (tmp_path / "x.db").exists()
+
+
+HEAVY = ("openpyxl", "bs4", "requests", "jinja2", "apscheduler", "lxml")
+PROBE = """
+import sys
+from regtrack.cli import cli
+try:
+    cli(sys.argv[1:], prog_name="regtrack")
+except SystemExit:
+    pass
+print("LOADED:", ",".join(sorted({m.split(".")[0] for m in sys.modules} & set(%r))))
+"""
+
+
+@pytest.mark.parametrize("args", [["events", "--product", "selinexor"], ["timeline", "nexpovio"]])
+def test_read_commands_import_nothing_heavy(
+    tmp_path: Path, ema_reports: dict[str, Path], args: list[str]
+) -> None:
+    env = {"REGTRACK_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}", "PATH": "/usr/bin:/bin"}
+    config = tmp_path / "c.toml"
+    config.write_text(SMALL_CONFIG.format(db=tmp_path / "r.db"))
+    run(config, "poll", "ema", "--from-file", str(ema_reports["2024-09-01.json"]))
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE % (HEAVY,), "--config", str(config), *args],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "selinexor" in proc.stdout  # the command really ran
+    assert proc.stdout.splitlines()[-1] == "LOADED: "

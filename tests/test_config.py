@@ -1,0 +1,66 @@
+"""Configuration: the repository's own config.toml, unknown keys, overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from regtrack.config import DEFAULT_DATABASE_URL, load
+from regtrack.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_repository_config_is_valid_and_says_what_the_defaults_say() -> None:
+    config = load(ROOT / "config.toml", env={})
+    assert config.database.url == DEFAULT_DATABASE_URL
+    assert config.sources.ema.enabled and config.sources.ema.url.startswith(
+        "https://www.ema.europa.eu/"
+    )
+    assert config.sources.ema.min_rows == 1000
+    assert [p.name for p in config.products] == ["selinexor"]
+    assert {"Xpovio", "Nexpovio", "KPT-330"} <= set(config.products[0].aliases)
+
+
+def test_no_file_at_the_default_path_means_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load(None, env={})
+    assert config.database.url == DEFAULT_DATABASE_URL and config.products == []
+
+
+def test_environment_names_the_file_and_overrides_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[database]\nurl = "sqlite:///a.db"\n')
+    assert load(None, env={"REGTRACK_CONFIG": str(path)}).database.url == "sqlite:///a.db"
+    env = {"REGTRACK_CONFIG": str(path), "REGTRACK_DATABASE_URL": "postgresql://h/db"}
+    assert load(None, env=env).database.url == "postgresql://h/db"
+    with pytest.raises(ConfigError, match="config file not found"):
+        load(None, env={"REGTRACK_CONFIG": str(tmp_path / "missing.toml")})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[databse]\nurl = 'x'\n", "databse: unknown key"),
+        (
+            "[sources.ema]\nmin_rows = 0\n",
+            "sources.ema.min_rows: Input should be greater than or equal to 1",
+        ),
+        ("[sources.ema]\nmax_vanished_fraction = 2\n", "sources.ema.max_vanished_fraction"),
+        ("[sources.fda]\nenabled = true\n", "sources.fda: unknown key"),
+        (
+            "[[products]]\nname = 'a'\n[[products]]\nname = 'A'\n",
+            "product listed more than once: a",
+        ),
+        ("[fetch\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")) as info:
+        load(path, env={})
+    assert str(path) in str(info.value)

@@ -1,0 +1,78 @@
+"""Fetching from a real local HTTP server: conditional GET, errors, identification."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from regtrack.config import Config, EMAConfig, FetchConfig, SourcesConfig
+from regtrack.fetch import Fetcher
+from regtrack.poll import poll
+from regtrack.sources.ema import EMAReport
+from regtrack.store import Store
+
+REPORT = "/en/documents/report/medicines-output-medicines-report_en.xlsx"
+
+
+def config_for(server: HTTPServer, **fetch: object) -> Config:
+    return Config(
+        fetch=FetchConfig(contact="mailto:ops@example.org", **fetch),  # type: ignore[arg-type]
+        sources=SourcesConfig(ema=EMAConfig(url=server.url_for(REPORT), min_rows=5)),
+    )
+
+
+def test_poll_over_http_with_conditional_get(
+    httpserver: HTTPServer, sqlite_store: Store, ema_reports: dict[str, Path]
+) -> None:
+    content = ema_reports["2024-09-01.xlsx"].read_bytes()
+    seen: list[Request] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(request)
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304)
+        return Response(content, headers={"ETag": '"v1"'}, content_type="application/vnd.ms-excel")
+
+    httpserver.expect_request(REPORT).respond_with_handler(handler)
+    config = config_for(httpserver)
+    source, fetcher = EMAReport.from_config(config), Fetcher(config.fetch)
+
+    (first,) = poll(sqlite_store, source, fetcher)
+    assert first.status == "changed" and first.records == 8
+    (second,) = poll(sqlite_store, source, fetcher)
+    assert second.status == "not_modified"
+    assert seen[0].headers.get("If-None-Match") is None
+    assert seen[1].headers["If-None-Match"] == '"v1"'
+    assert "mailto:ops@example.org" in seen[0].headers["User-Agent"]
+    assert seen[0].headers["User-Agent"].startswith("regtrack/")
+    (snapshot,) = sqlite_store.snapshots("ema")
+    assert (snapshot.etag, snapshot.http_status) == ('"v1"', 200)
+
+
+def test_server_errors_and_oversized_bodies_are_health_failures(
+    httpserver: HTTPServer, sqlite_store: Store
+) -> None:
+    httpserver.expect_ordered_request(REPORT).respond_with_data("busy", status=503)
+    httpserver.expect_ordered_request(REPORT).respond_with_data(b"x" * 5000)
+    config = config_for(httpserver, max_bytes=1000)
+    source, fetcher = EMAReport.from_config(config), Fetcher(config.fetch)
+
+    (outcome,) = poll(sqlite_store, source, fetcher)
+    assert outcome.status == "failed" and "HTTP 503" in outcome.message
+    (outcome,) = poll(sqlite_store, source, fetcher)
+    assert outcome.status == "failed" and "over the 1000-byte limit" in outcome.message
+    (health,) = sqlite_store.health()
+    assert not health.healthy and health.consecutive_failures == 2
+    assert sqlite_store.snapshots("ema") == []
+
+
+def test_unreachable_host_is_a_health_failure(sqlite_store: Store) -> None:
+    config = Config(
+        fetch=FetchConfig(timeout_seconds=2),
+        sources=SourcesConfig(ema=EMAConfig(url="http://127.0.0.1:9/report.xlsx")),
+    )
+    (outcome,) = poll(sqlite_store, EMAReport.from_config(config), Fetcher(config.fetch))
+    assert outcome.status == "failed"
+    assert outcome.message.startswith("cannot fetch http://127.0.0.1:9/report.xlsx")

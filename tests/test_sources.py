@@ -1,0 +1,44 @@
+"""The source registry and the contract every source declares."""
+
+from __future__ import annotations
+
+import pytest
+
+from regtrack import sources
+from regtrack.config import Config
+from regtrack.errors import UnknownSourceError
+from regtrack.model import Agency
+from regtrack.sources.base import Source
+
+
+@pytest.mark.parametrize("name", sorted(sources.SOURCES))
+def test_every_source_declares_the_contract(name: str) -> None:
+    cls = sources.SOURCES[name]
+    assert issubclass(cls, Source) and cls.name == name
+    assert isinstance(cls.agency, Agency)
+    assert cls.description and cls.document_kinds
+    source = sources.get(name, Config())
+    feeds = source.feeds()
+    assert feeds and all(url.startswith("https://") for url in feeds)
+    assert 0 <= source.max_vanished_fraction <= 1
+    assert getattr(Config().sources, name).enabled in (True, False)
+
+
+def test_unknown_source_lists_the_known_ones() -> None:
+    with pytest.raises(UnknownSourceError, match=r"unknown source 'emma' \(known: ema\)"):
+        sources.get("emma", Config())
+
+
+def test_sources_never_import_each_other() -> None:
+    import ast
+    from pathlib import Path
+
+    root = Path(sources.__file__).parent
+    names = set(sources.SOURCES)
+    for path in root.rglob("*.py"):
+        own = path.relative_to(root).parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                first = node.module.split(".")[0]
+                if (node.level == 1 and path.parent == root) or node.level == 2:
+                    assert first not in names - {own}, f"{path} imports source {first}"

@@ -1,0 +1,138 @@
+"""The store on SQLite and PostgreSQL: snapshots, natural keys, products, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, func, select
+
+from regtrack.config import ProductConfig
+from regtrack.detect import Detection
+from regtrack.errors import ProductNotFoundError, StoreError
+from regtrack.model import (
+    Alias,
+    Blob,
+    DateKind,
+    EventDraft,
+    EventKind,
+    NameKind,
+    Observation,
+    ParseResult,
+    ProductName,
+    Snapshot,
+)  # fmt: skip
+from regtrack.store import Store
+
+NEXPOVIO = (ProductName("Nexpovio", NameKind.BRAND, "EU"), ProductName("selinexor", NameKind.INN))
+
+
+def snapshot(content: bytes = b"[]") -> Snapshot:
+    import hashlib
+
+    return Snapshot(source="ema", url="https://example.test/r.json",
+                    sha256=hashlib.sha256(content).hexdigest(), size=len(content))  # fmt: skip
+
+
+def draft(kind: EventKind = EventKind.AUTHORISATION, **kw: object) -> EventDraft:
+    values: dict[str, object] = dict(
+        kind=kind, reference="EMEA/H/C/005127", names=NEXPOVIO, event_date=dt.date(2021, 3, 26),
+        date_kind=DateKind.DECISION, evidence="Marketing authorisation date: 26/03/2021",
+    )  # fmt: skip
+    return EventDraft(**(values | kw))  # type: ignore[arg-type]
+
+
+def write(store: Store, drafts: list[EventDraft], content: bytes = b"[]") -> list[object]:
+    obs = Observation("EMEA/H/C/005127", NEXPOVIO, {"status": "Authorised"})
+    detection = Detection(events=[(d, False) for d in drafts], upserts=[obs])
+    with store.transaction() as tx:
+        snap = tx.add_snapshot(snapshot(content), content)
+        return list(tx.apply("ema", "EMA", snap, ParseResult([obs], "test"), detection))
+
+
+def test_document_bytes_are_stored_once_per_hash_and_compressed(store: Store) -> None:
+    content = b'[{"name_of_medicine": "Nexpovio"}]' * 200
+    with store.transaction() as tx:
+        tx.add_snapshot(snapshot(content), content)
+        tx.add_snapshot(snapshot(content), content)
+    with Session(store.engine) as session:
+        blobs = session.exec(select(Blob)).all()
+        assert len(blobs) == 1 and blobs[0].size == len(content)
+        assert len(blobs[0].data) < len(content) / 10
+    assert len(store.snapshots("ema")) == 2
+    with store.transaction() as tx:
+        assert tx.content(blobs[0].sha256) == content
+
+
+def test_natural_key_makes_duplicates_impossible(store: Store) -> None:
+    assert len(write(store, [draft()])) == 1
+    assert write(store, [draft()], b"[1]") == []  # the same event from a later document
+    opinion = draft(EventKind.OPINION, discriminator="2021-01-28")
+    assert len(write(store, [draft(), opinion], b"[2]")) == 1
+    assert sorted(e.kind for e in store.events()) == ["authorisation", "opinion"]
+
+
+def test_product_names_match_across_case_marks_and_punctuation(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.sync_products([ProductConfig(name="selinexor", aliases=["Xpovio", "KPT-330"])])
+    write(store, [draft()])
+    for name in ("selinexor", "SELINEXOR", "Nexpovio®", "xpovio™", "kpt 330", "KPT330"):
+        product, _ = store.find_product(name)
+        assert product.name == "selinexor"
+    (event,) = store.events()
+    assert event.product == "selinexor"
+    with Session(store.engine) as session:
+        assert session.exec(select(func.count()).select_from(Alias)).one() == 4
+
+
+def test_unknown_product_suggests_near_names(store: Store) -> None:
+    write(store, [draft()])
+    with pytest.raises(ProductNotFoundError, match="did you mean: Nexpovio"):
+        store.find_product("nexpo")
+    with pytest.raises(ProductNotFoundError, match="no product known by the name 'zzz'"):
+        store.find_product("zzz")
+
+
+def test_event_filters(store: Store) -> None:
+    write(store, [draft(), draft(EventKind.OPINION, event_date=dt.date(2021, 1, 28))])
+    assert [e.kind for e in store.events()] == ["opinion", "authorisation"]  # by date
+    assert [e.kind for e in store.events(kind="opinion")] == ["opinion"]
+    assert [e.kind for e in store.events(since=dt.date(2021, 2, 1))] == ["authorisation"]
+    assert store.events(agency="fda") == []
+    assert len(store.events(agency="ema")) == 2
+
+
+def test_bad_database_url_is_a_clear_error() -> None:
+    with pytest.raises(StoreError, match="bad database URL"):
+        Store.open("nosuchdb://x")
+
+
+def test_unwritable_sqlite_path_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="unable to open database file"):
+        Store.open(f"sqlite:///{tmp_path / 'missing-dir' / 'regtrack.db'}")
+
+
+def test_sqlite_readers_see_committed_data_while_a_writer_is_busy(sqlite_store: Store) -> None:
+    write(sqlite_store, [draft()])
+    with Session(sqlite_store.engine) as session:
+        assert session.exec(select(func.count()).select_from(Blob)).one() == 1
+        mode = session.connection().exec_driver_sql("PRAGMA journal_mode").scalar()
+    assert mode == "wal"
+    started, release = threading.Event(), threading.Event()
+
+    def long_write() -> None:
+        with sqlite_store.transaction() as tx:
+            tx.add_snapshot(snapshot(b"[9]"), b"[9]")
+            started.set()
+            release.wait(5)
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    started.wait(5)
+    try:
+        assert [e.kind for e in sqlite_store.events()] == ["authorisation"]  # not blocked
+    finally:
+        release.set()
+        writer.join()
