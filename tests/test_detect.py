@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from regtrack.config import Config, EMAConfig, SourcesConfig
-from regtrack.detect import Known, detect
+from regtrack.detect import Known, detect, refine
 from regtrack.errors import ShapeError
 from regtrack.model import EventKind, NameKind, Observation, ParseResult, ProductName
 from regtrack.sources.ema import EMAReport
@@ -172,3 +172,35 @@ def test_a_vanished_record_that_returns_is_compared_with_what_was_known() -> Non
     before = {"EMEA/H/C/005127": Known(row().fields, present=False)}
     out = detect(EMA, before, result(row(conditional=False)), first_poll=False)
     assert kinds(out) == ["conversion_to_full"]
+
+
+def _row(**kw: Any) -> dict[str, Any]:
+    base = {"kind": "variation", "event_date": None, "date_kind": "detected",
+            "date_approximate": False, "details": {"class": "EFFICACY", "accelerated": None},
+            "evidence": "openFDA: SUPPL-12 AP"}  # fmt: skip
+    return base | kw
+
+
+def test_refine_takes_a_more_specific_kind_and_fills_unknown_details() -> None:
+    new = _row(kind="indication_extension", event_date=dt.date(2020, 6, 22),
+               date_kind="decision", details={"action_types": [8], "accelerated": False},
+               evidence="Drugs@FDA: action type 8")  # fmt: skip
+    change = refine(_row(), new)
+    assert change is not None
+    assert change["kind"] == "indication_extension"
+    assert change["event_date"] == dt.date(2020, 6, 22) and change["date_kind"] == "decision"
+    assert change["details"] == {"class": "EFFICACY", "accelerated": False, "action_types": [8]}
+    assert change["evidence"] == "openFDA: SUPPL-12 AP\nDrugs@FDA: action type 8"
+
+
+def test_refine_replaces_an_approximate_date_with_an_exact_one_only() -> None:
+    approx = _row(kind="conversion_to_full", event_date=dt.date(2022, 7, 18),
+                  date_kind="decision", date_approximate=True, details={})  # fmt: skip
+    exact = approx | {"event_date": dt.date(2022, 7, 19), "date_approximate": False,
+                      "evidence": "EC decision C(2022)5361"}  # fmt: skip
+    change = refine(approx, exact)
+    assert change is not None and change["event_date"] == dt.date(2022, 7, 19)
+    assert change["date_approximate"] is False
+    # The other way round, or the same report again, changes nothing.
+    assert refine(exact, approx) is None
+    assert refine(approx, approx) is None

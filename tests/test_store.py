@@ -136,3 +136,18 @@ def test_sqlite_readers_see_committed_data_while_a_writer_is_busy(sqlite_store: 
     finally:
         release.set()
         writer.join()
+
+
+def test_a_more_precise_report_refines_the_stored_event(store: Store) -> None:
+    vague = draft(EventKind.VARIATION, discriminator="SUPPL-12", event_date=None,
+                  date_kind=DateKind.DETECTED, details={"class": "EFFICACY"})  # fmt: skip
+    assert len(write(store, [vague])) == 1
+    (first,) = store.events()
+    precise = draft(EventKind.INDICATION_EXTENSION, discriminator="SUPPL-12",
+                    details={"action_types": [8]}, evidence="action type 8: new indication")  # fmt: skip
+    assert write(store, [precise], b"[1]") == []  # not a new event...
+    (event,) = store.events()  # ...but the stored one, made more precise
+    assert (event.id, event.detected_at) == (first.id, first.detected_at)
+    assert event.kind == "indication_extension" and event.event_date == dt.date(2021, 3, 26)
+    assert event.details == {"class": "EFFICACY", "action_types": [8]}
+    assert event.evidence.endswith("action type 8: new indication")

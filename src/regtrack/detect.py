@@ -67,11 +67,11 @@ def detect(
     `record_removed` for review; so many vanishing at once is a shape error instead.
     """
     out = Detection()
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, str]] = set()
 
     def add(drafts: list[EventDraft], backfill: bool) -> None:
         for draft in drafts:
-            key = (draft.reference, draft.kind.value, draft.discriminator)
+            key = (draft.reference, draft.key)
             if key not in seen:
                 seen.add(key)
                 out.events.append((_published(draft, result, backfill), backfill))
@@ -95,7 +95,7 @@ def detect(
                 f"{len(out.vanished)} of {len(present)} known records are missing from the "
                 "document: treated as a changed or partial document, not as removals"
             )
-        add([_removed(ref, result) for ref in out.vanished], False)
+        add([_removed(ref, known[ref], result) for ref in out.vanished], False)
     return out
 
 
@@ -106,8 +106,9 @@ def _published(draft: EventDraft, result: ParseResult, backfill: bool) -> EventD
     return replace(draft, published_at=result.generated_at.date())
 
 
-def _removed(reference: str, result: ParseResult) -> EventDraft:
+def _removed(record: str, before: Known, result: ParseResult) -> EventDraft:
     when = f" generated {result.generated_at:%Y-%m-%d %H:%M}" if result.generated_at else ""
+    reference = str(before.fields.get("reference") or record)
     return EventDraft(
         kind=EventKind.RECORD_REMOVED,
         reference=reference,
@@ -116,5 +117,39 @@ def _removed(reference: str, result: ParseResult) -> EventDraft:
         date_kind=DateKind.DETECTED,
         evidence=f"{reference} is no longer listed in the {result.document_kind}{when}",
         details={"review": True},
-        discriminator=(result.generated_at or dt.datetime.min).isoformat(),
+        discriminator=f"removed {(result.generated_at or dt.datetime.min).isoformat()}",
+        record=record,
     )
+
+
+#: Kinds that say more than `variation` about the same submission or procedure.
+_SPECIFIC = {EventKind.INDICATION_EXTENSION.value, EventKind.CONVERSION_TO_FULL.value}
+
+
+def refine(stored: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What a second report of a stored event adds: a more specific kind, an exact date in
+    place of an approximate or missing one, details that were unknown. None when nothing.
+
+    Both arguments are event rows (dicts of Event columns). Detection time, backfill flag and
+    product stay as first stored; the evidence of both reports is kept.
+    """
+    update: dict[str, Any] = {}
+    if stored["kind"] == EventKind.VARIATION.value and new["kind"] in _SPECIFIC:
+        update["kind"] = new["kind"]
+    exact = new["event_date"] is not None and not new["date_approximate"]
+    vague = stored["event_date"] is None or stored["date_approximate"]
+    if exact and vague:
+        update |= {k: new[k] for k in ("event_date", "date_kind", "date_approximate")}
+    details = dict(stored["details"])
+    for key, value in new["details"].items():
+        if value is not None and details.get(key) is None:
+            details[key] = value
+    if update.get("kind") or update.get("event_date"):
+        details |= {k: v for k, v in new["details"].items() if v is not None}
+    if update.get("event_date"):
+        details.pop("date_missing", None)
+    if details != stored["details"]:
+        update["details"] = details
+    if update and new["evidence"] not in stored["evidence"]:
+        update["evidence"] = f"{stored['evidence']}\n{new['evidence']}"
+    return update or None

@@ -110,9 +110,16 @@ class EventDraft:
     details: dict[str, Any] = field(default_factory=dict)
     date_approximate: bool = False
     published_at: dt.date | None = None
-    #: Part of the natural key: tells apart two events of one kind for one reference
-    #: (the procedure of a variation, the date of an opinion). Empty = one per reference.
+    #: With agency and reference, the natural key: what makes this event one of its own for
+    #: the reference (a submission "SUPPL-12", a procedure "II/0009", "opinion 2021-01-28").
+    #: Empty means the kind's own name: one such event per reference.
     discriminator: str = ""
+    #: The state record the event belongs to, when it differs from `reference`.
+    record: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.discriminator or self.kind.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,10 +225,11 @@ class EventBase(SQLModel):
 
 
 class Event(EventBase, table=True):
-    """A dated fact; its natural key (agency, reference, kind, discriminator) makes re-polling,
-    restarts and reparses unable to store it twice."""
+    """A dated fact; its natural key (agency, reference, discriminator) makes re-polling,
+    restarts and reparses unable to store it twice, and lets a more precise report of the
+    same event (an exact date, a more specific kind) refine it instead of adding another."""
 
-    __table_args__ = (UniqueConstraint("agency", "reference", "kind", "discriminator"),)
+    __table_args__ = (UniqueConstraint("agency", "reference", "discriminator"),)
 
     id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="product.id", index=True)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from .config import ProductConfig
-from .detect import Detection, Known
+from .detect import Detection, Known, refine
 from .errors import ProductNotFoundError, StoreError
 from .model import (
     Alias,
@@ -39,7 +39,7 @@ from .names import normalise
 
 P = ParamSpec("P")
 R = TypeVar("R")
-EVENT_KEY = ("agency", "reference", "kind", "discriminator")
+EVENT_KEY = ("agency", "reference", "discriminator")
 
 
 class EventRow(EventBase):
@@ -277,25 +277,28 @@ class Writer:
         rows = [
             {
                 "agency": agency, "kind": draft.kind.value, "reference": draft.reference,
-                "discriminator": draft.discriminator, "event_date": draft.event_date,
+                "discriminator": draft.key, "event_date": draft.event_date,
                 "date_kind": draft.date_kind.value, "date_approximate": draft.date_approximate,
                 "published_at": draft.published_at, "detected_at": now, "source": source,
                 "source_url": snapshot.url, "evidence": draft.evidence, "details": draft.details,
                 "backfill": backfill, "snapshot_id": snapshot.id,
                 "product_id": self.product_for(draft.names, origin=source)
-                if draft.names else existing[draft.reference],
+                if draft.names else existing[draft.record or draft.reference],
             }
             for draft, backfill in detection.events
         ]  # fmt: skip
         stored = self._insert_new_events(rows)
+        self._refine_existing(
+            [r for r in rows if (r["reference"], r["discriminator"]) not in stored]
+        )
         return [
             (draft, backfill)
             for draft, backfill in detection.events
-            if (draft.reference, draft.kind.value, draft.discriminator) in stored
+            if (draft.reference, draft.key) in stored
         ]
 
-    def _insert_new_events(self, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str, str]]:
-        """Insert events whose natural key is new; the rest are left as they are."""
+    def _insert_new_events(self, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
+        """Insert events whose natural key is new; returns the keys inserted."""
         if not rows:
             return set()
         from sqlalchemy.dialects import postgresql, sqlite
@@ -303,9 +306,25 @@ class Writer:
         dialect = self.session.get_bind().dialect.name
         base = postgresql.insert(Event) if dialect == "postgresql" else sqlite.insert(Event)
         stmt = base.on_conflict_do_nothing(index_elements=list(EVENT_KEY)).returning(
-            col(Event.reference), col(Event.kind), col(Event.discriminator)
+            col(Event.reference), col(Event.discriminator)
         )
-        return {(r, k, d) for r, k, d in self.session.execute(stmt, list(rows))}
+        return {(r, d) for r, d in self.session.execute(stmt, list(rows))}
+
+    def _refine_existing(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Let a second report of a stored event make it more precise (see `detect.refine`)."""
+        if not rows:
+            return
+        wanted = {(r["agency"], r["reference"], r["discriminator"]): r for r in rows}
+        references = sorted({r["reference"] for r in rows})
+        for chunk in range(0, len(references), 500):
+            query = select(Event).where(col(Event.reference).in_(references[chunk : chunk + 500]))
+            for stored in self.session.exec(query):
+                new = wanted.get((stored.agency, stored.reference, stored.discriminator))
+                change = refine(stored.model_dump(), new) if new else None
+                if change:
+                    self.session.execute(
+                        update(Event).where(col(Event.id) == stored.id).values(**change)
+                    )
 
     # --- products ---------------------------------------------------------------------------
 

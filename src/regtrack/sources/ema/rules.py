@@ -41,7 +41,7 @@ def opinion(obs: Observation, result: ParseResult) -> EventDraft:
         EventKind.OPINION, obs, result, "opinion_date", DateKind.OPINION,
         ("status", "opinion_status", "opinion_date"),
         {"outcome": outcome, "re_examination": re_exam},
-        discriminator=f"{f['opinion_date']}{'/re-examination' if re_exam else ''}",
+        discriminator=f"opinion {f['opinion_date']}{' re-examination' if re_exam else ''}",
     )  # fmt: skip
 
 
