@@ -143,8 +143,12 @@ def test_a_more_precise_report_refines_the_stored_event(store: Store) -> None:
                   date_kind=DateKind.DETECTED, details={"class": "EFFICACY"})  # fmt: skip
     assert len(write(store, [vague])) == 1
     (first,) = store.events()
-    precise = draft(EventKind.INDICATION_EXTENSION, discriminator="SUPPL-12",
-                    details={"action_types": [8]}, evidence="action type 8: new indication")  # fmt: skip
+    precise = draft(
+        EventKind.INDICATION_EXTENSION,
+        discriminator="SUPPL-12",
+        details={"action_types": [8]},
+        evidence="action type 8: new indication",
+    )
     assert write(store, [precise], b"[1]") == []  # not a new event...
     (event,) = store.events()  # ...but the stored one, made more precise
     assert (event.id, event.detected_at) == (first.id, first.detected_at)
