@@ -31,6 +31,10 @@ class FetchConfig(_Strict):
     contact: str | None = None
     timeout_seconds: float = Field(default=60.0, gt=0)
     max_bytes: int = Field(default=200_000_000, gt=0)
+    #: Least time between two requests to one host; per-host values override it
+    #: (openFDA allows 240 requests a minute; NICE asks for a 1 s crawl delay).
+    min_interval_seconds: float = Field(default=1.0, ge=0)
+    host_intervals: dict[str, float] = {"api.fda.gov": 0.25, "www.nice.org.uk": 1.0}
 
 
 class EMAConfig(_Strict):

@@ -15,6 +15,8 @@ from .model import DateKind, EventDraft, EventKind, Observation, ParseResult
 
 #: Below this many vanished records, the fraction guard does not apply (tiny registers).
 VANISHED_FLOOR = 3
+#: Field a source sets on records known only from partial documents.
+PARTIAL = "partial_only"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,8 @@ class Rules(Protocol):
 
     @property
     def max_vanished_fraction(self) -> float: ...
+
+    def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation: ...
 
 
 @dataclass
@@ -62,9 +66,10 @@ def detect(
 ) -> Detection:
     """Diff one parsed document against what was known.
 
-    On a source's first poll every record's history is backfill: stored, never news. A record
-    that first appears later is news. A record that vanishes from a complete register becomes
-    `record_removed` for review; so many vanishing at once is a shape error instead.
+    On a source's first poll (or a feed's first complete document) every new record's history
+    is backfill: stored, never news. A record that first appears later is news. A record that
+    vanishes from a complete register becomes `record_removed` for review; so many vanishing at
+    once is a shape error instead.
     """
     out = Detection()
     seen: set[tuple[str, str]] = set()
@@ -81,13 +86,17 @@ def detect(
         if before is None:
             add(rules.history(obs, result), first_poll)
             out.upserts.append(obs)
-        elif before.fields != obs.fields or not before.present:
-            add(rules.changes(before.fields, obs, result), False)
-            out.upserts.append(obs)
+        else:
+            obs = rules.merge(before.fields, obs)
+            if before.fields != obs.fields or not before.present:
+                add(rules.changes(before.fields, obs, result), False)
+                out.upserts.append(obs)
 
     if result.complete:
         observed = {obs.reference for obs in result.observations}
-        present = [ref for ref, k in known.items() if k.present]
+        # A record only ever seen in partial documents (a fresher API) cannot vanish from the
+        # complete register that has not caught up with it yet.
+        present = [ref for ref, k in known.items() if k.present and not k.fields.get(PARTIAL)]
         out.vanished = [ref for ref in present if ref not in observed]
         allowed = max(VANISHED_FLOOR, rules.max_vanished_fraction * len(present))
         if len(out.vanished) > allowed:

@@ -41,6 +41,8 @@ class FetchError(SourceError):
         super().__init__(message)
         self.url = url
         self.status = status
+        #: Seconds the server asked us to wait (Retry-After on 429/503), when it said.
+        self.retry_after: int | None = None
 
 
 class ShapeError(SourceError):

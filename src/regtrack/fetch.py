@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from .config import FetchConfig
 from .errors import FetchError, InputError
@@ -39,6 +42,16 @@ class Document:
         return hashlib.sha256(self.content).hexdigest()
 
 
+def _status_error(response: requests.Response, url: str) -> FetchError:
+    status = response.status_code
+    retry = response.headers.get("Retry-After")
+    seconds = int(retry) if retry and retry.strip().isdigit() else None
+    hint = f", retry after {seconds} s" if seconds is not None else ""
+    error = FetchError(f"HTTP {status} from {url}{hint}", url=url, status=status)
+    error.retry_after = seconds
+    return error
+
+
 def read_file(source: str, path: Path, url: str) -> Document:
     """A saved document, replayed through the same pipeline as a fetched one."""
     try:
@@ -60,6 +73,7 @@ class Fetcher:
     def __init__(self, config: FetchConfig) -> None:
         self._config = config
         self._session: requests.Session | None = None
+        self._last_request: dict[str, float] = {}
 
     @property
     def user_agent(self) -> str:
@@ -81,8 +95,13 @@ class Fetcher:
         *,
         etag: str | None = None,
         last_modified: str | None = None,
+        params: dict[str, str] | None = None,
+        allow: tuple[int, ...] = (),
     ) -> Document | None:
-        """The document at `url`, or None when the server says it has not changed (304)."""
+        """The document at `url`, or None when the server says it has not changed (304).
+
+        `params` are sent but not part of the document's URL (an API key is never stored);
+        statuses in `allow` are documents too (an API's 404 "no matches")."""
         import requests
 
         headers = {}
@@ -90,18 +109,19 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        self._wait_turn(url)
         try:
             with self._open().get(
-                url, headers=headers, timeout=self._config.timeout_seconds, stream=True
+                url,
+                params=params or None,
+                headers=headers,
+                timeout=self._config.timeout_seconds,
+                stream=True,
             ) as response:
                 if response.status_code == 304:
                     return None
-                if response.status_code >= 400:
-                    raise FetchError(
-                        f"HTTP {response.status_code} from {url}",
-                        url=url,
-                        status=response.status_code,
-                    )
+                if response.status_code >= 400 and response.status_code not in allow:
+                    raise _status_error(response, url)
                 content = self._read_capped(response, url)
                 return Document(
                     source=source,
@@ -115,6 +135,15 @@ class Fetcher:
                 )
         except requests.RequestException as err:
             raise FetchError(f"cannot fetch {url}: {err}", url=url) from err
+
+    def _wait_turn(self, url: str) -> None:
+        """Keep at least the configured interval between two requests to one host."""
+        host = urlsplit(url).hostname or ""
+        interval = self._config.host_intervals.get(host, self._config.min_interval_seconds)
+        wait = self._last_request.get(host, -math.inf) + interval - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last_request[host] = time.monotonic()
 
     def _read_capped(self, response: requests.Response, url: str) -> bytes:
         limit = self._config.max_bytes

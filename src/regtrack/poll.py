@@ -7,7 +7,7 @@ a bug and propagates.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +19,8 @@ from .sources.base import Source
 from .store import Store, Writer
 
 Status = Literal["changed", "unchanged", "not_modified", "failed"]
+#: A paged feed stops here even if the server offers more (a guard against loops).
+MAX_PAGES = 100
 
 
 @dataclass
@@ -32,6 +34,7 @@ class PollOutcome:
     events: list[tuple[EventDraft, bool]] = field(default_factory=list)
     records: int | None = None
     generated_at: dt.datetime | None = None
+    next_url: str | None = None
 
     @property
     def news(self) -> list[EventDraft]:
@@ -41,34 +44,45 @@ class PollOutcome:
 def poll(
     store: Store, source: Source, fetcher: Fetcher | None, *, from_file: Path | None = None
 ) -> list[PollOutcome]:
-    """Poll every feed of a source (or replay one file as its document)."""
+    """Poll every feed of a source, following pages (or replay one file as its document)."""
     if from_file is not None:
-        return [process(store, source, read_file(source.name, from_file, source.feeds()[0]))]
+        document = read_file(source.name, from_file, "")
+        return [process(store, source, replace(document, url=source.replay_url(document.content)))]
     if fetcher is None:
         raise ValueError("poll needs a fetcher unless it replays a file")
     outcomes = []
-    for url in source.feeds():
-        last = store.last_snapshot(source.name, url)
-        usable = last is not None and last.parse_ok
-        try:
-            document = fetcher.get(
-                source.name,
-                url,
-                etag=last.etag if last and usable else None,
-                last_modified=last.last_modified if last and usable else None,
-            )
-        except FetchError as err:
-            with store.transaction() as tx:
-                tx.record_health(source.name, ok=False, error=str(err))
-            outcomes.append(PollOutcome(source.name, url, "failed", str(err)))
-            continue
-        if document is None:
-            with store.transaction() as tx:
-                tx.record_health(source.name, ok=True)
-            outcomes.append(PollOutcome(source.name, url, "not_modified", "304 Not Modified"))
-            continue
-        outcomes.append(process(store, source, document))
+    for feed in source.feeds():
+        page: str | None = feed
+        for _ in range(MAX_PAGES):
+            if page is None:
+                break
+            outcome = _fetch_and_process(store, source, fetcher, page)
+            outcomes.append(outcome)
+            page = outcome.next_url
     return outcomes
+
+
+def _fetch_and_process(store: Store, source: Source, fetcher: Fetcher, url: str) -> PollOutcome:
+    last = store.last_snapshot(source.name, url)
+    usable = last is not None and last.parse_ok
+    try:
+        document = fetcher.get(
+            source.name,
+            url,
+            etag=last.etag if last and usable else None,
+            last_modified=last.last_modified if last and usable else None,
+            params=source.request_params(url),
+            allow=source.document_statuses,
+        )
+    except FetchError as err:
+        with store.transaction() as tx:
+            tx.record_health(source.name, ok=False, error=str(err))
+        return PollOutcome(source.name, url, "failed", str(err))
+    if document is None:
+        with store.transaction() as tx:
+            tx.record_health(source.name, ok=True)
+        return PollOutcome(source.name, url, "not_modified", "304 Not Modified")
+    return process(store, source, document)
 
 
 def process(store: Store, source: Source, document: Document) -> PollOutcome:
@@ -78,11 +92,13 @@ def process(store: Store, source: Source, document: Document) -> PollOutcome:
         with store.transaction() as tx:
             tx.record_health(source.name, ok=True)
         return PollOutcome(source.name, document.url, "unchanged", "document unchanged")
+    seen = store.feed_parsed_before(source.name, document.url)
     # The snapshot is committed before parsing, so even a malformed document is kept.
     with store.transaction() as tx:
         snapshot = tx.add_snapshot(_snapshot_of(document), document.content)
     with store.transaction() as tx:
-        return _parse_and_apply(tx, source, document, snapshot, first_poll=None)
+        outcome = _parse_and_apply(tx, source, document, snapshot, feed_seen=seen)
+    return outcome
 
 
 def reparse(store: Store, source: Source) -> list[PollOutcome]:
@@ -94,10 +110,9 @@ def reparse(store: Store, source: Source) -> list[PollOutcome]:
     outcomes = []
     with store.transaction() as tx:
         tx.clear_state(source.name)
-        previous = None
-        first = True
+        previous: dict[str, str] = {}  # feed URL -> hash of its last parsed document
         for snapshot in store.snapshots(source.name):
-            if snapshot.sha256 == previous:
+            if previous.get(snapshot.url) == snapshot.sha256:
                 continue
             document = Document(
                 source=source.name,
@@ -107,24 +122,27 @@ def reparse(store: Store, source: Source) -> list[PollOutcome]:
                 http_status=snapshot.http_status,
                 content_type=snapshot.content_type,
             )
-            outcome = _parse_and_apply(tx, source, document, snapshot, first_poll=first)
+            outcome = _parse_and_apply(
+                tx, source, document, snapshot, feed_seen=snapshot.url in previous
+            )
             if outcome.status != "failed":
-                previous, first = snapshot.sha256, False
+                previous[snapshot.url] = snapshot.sha256
             outcomes.append(outcome)
     return outcomes
 
 
 def _parse_and_apply(
-    tx: Writer, source: Source, document: Document, snapshot: Snapshot, *, first_poll: bool | None
+    tx: Writer, source: Source, document: Document, snapshot: Snapshot, *, feed_seen: bool
 ) -> PollOutcome:
+    """Parse, detect and write one stored document. History is backfill on the source's
+    first poll, and on the first complete document of a feed (a register after an API)."""
     assert snapshot.id is not None
     try:
         result = source.parse(document)
         known = tx.known(source.name)
+        first_poll = not known or (result.complete and not feed_seen)
         # Detection raises before anything is written, so a shape error leaves no trace.
-        detection = detect(
-            source, known, result, first_poll=not known if first_poll is None else first_poll
-        )
+        detection = detect(source, known, result, first_poll=first_poll)
     except ShapeError as err:
         where = document.replayed_from or document.url
         message = f"{where}: {err}"
@@ -144,6 +162,7 @@ def _parse_and_apply(
         events=stored,
         records=len(result.observations),
         generated_at=result.generated_at,
+        next_url=None if document.replayed_from else source.next_url(document, result),
     )
 
 

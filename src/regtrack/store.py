@@ -132,6 +132,15 @@ class Store:
             return session.exec(query).first()
 
     @_wrapped
+    def feed_parsed_before(self, source: str, url: str) -> bool:
+        """Whether a document of this feed has been parsed successfully before."""
+        query = select(Snapshot.id).where(
+            Snapshot.source == source, Snapshot.url == url, col(Snapshot.parse_ok).is_(True)
+        )
+        with Session(self.engine) as session:
+            return session.exec(query.limit(1)).first() is not None
+
+    @_wrapped
     def snapshots(self, source: str) -> list[Snapshot]:
         query = select(Snapshot).where(Snapshot.source == source).order_by(col(Snapshot.id))
         with Session(self.engine) as session:

@@ -50,3 +50,22 @@ class Source(ABC):
     def max_vanished_fraction(self) -> float:
         """Share of known records that may vanish in one document before it is a shape error."""
         return 0.05
+
+    #: HTTP statuses whose body is still a document to parse (openFDA's 404 "no matches").
+    document_statuses: ClassVar[tuple[int, ...]] = ()
+
+    def replay_url(self, content: bytes) -> str:
+        """The feed URL a replayed file stands for (its kind recognised from content)."""
+        return self.feeds()[0]
+
+    def request_params(self, url: str) -> dict[str, str]:
+        """Query parameters sent with a request but never stored (an API key)."""
+        return {}
+
+    def next_url(self, document: Document, result: ParseResult) -> str | None:
+        """The next page of a paged feed, read from the document just parsed."""
+        return None
+
+    def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation:
+        """Combine what a partial document says with what was known (default: it replaces)."""
+        return observation
