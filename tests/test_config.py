@@ -50,7 +50,8 @@ def test_environment_names_the_file_and_overrides_the_database(tmp_path: Path) -
             "sources.ema.min_rows: Input should be greater than or equal to 1",
         ),
         ("[sources.ema]\nmax_vanished_fraction = 2\n", "sources.ema.max_vanished_fraction"),
-        ("[sources.fda]\nenabled = true\n", "sources.fda: unknown key"),
+        ("[sources.nice]\nenabled = true\n", "sources.nice: unknown key"),
+        ("[sources.fda]\nbatch_size = 500\n", "sources.fda.batch_size: Input should be less than"),
         (
             "[[products]]\nname = 'a'\n[[products]]\nname = 'A'\n",
             "product listed more than once: a",

@@ -50,8 +50,31 @@ class EMAConfig(_Strict):
     interval_hours: float = Field(default=12.0, gt=0)
 
 
+class FDAConfig(_Strict):
+    enabled: bool = True
+    #: Drugs@FDA data files: the whole US register, a zip of tab-separated tables, weekly.
+    datafiles_url: str = "https://www.fda.gov/media/89850/download"
+    #: openFDA drugsfda endpoint, for fresher checks of tracked products.
+    openfda_url: str = "https://api.fda.gov/drug/drugsfda.json"
+    openfda: bool = True
+    #: Raises the daily openFDA limit from 1,000 to 120,000 requests. Prefer the environment
+    #: variable REGTRACK_OPENFDA_API_KEY to writing it here; it is never stored with snapshots.
+    api_key: str | None = None
+    #: Applications to check on openFDA (NDA212306, BLA125514), besides the [[products]] names.
+    applications: list[str] = []
+    #: Terms per openFDA OR query, and results per page (openFDA allows up to 1,000).
+    batch_size: int = Field(default=20, ge=1, le=100)
+    page_size: int = Field(default=100, ge=1, le=1000)
+    #: A data-files release with fewer applications is truncated.
+    min_applications: int = Field(default=1000, ge=1)
+    max_vanished_fraction: float = Field(default=0.05, ge=0, le=1)
+    interval_hours: float = Field(default=168.0, gt=0)
+    openfda_interval_hours: float = Field(default=24.0, gt=0)
+
+
 class SourcesConfig(_Strict):
     ema: EMAConfig = EMAConfig()
+    fda: FDAConfig = FDAConfig()
 
 
 class ProductConfig(_Strict):
@@ -100,6 +123,11 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None) -> Conf
     url = environ.get("REGTRACK_DATABASE_URL")
     if url:
         config = config.model_copy(update={"database": DatabaseConfig(url=url)})
+    key = environ.get("REGTRACK_OPENFDA_API_KEY")
+    if key and not config.sources.fda.api_key:
+        fda = config.sources.fda.model_copy(update={"api_key": key})
+        sources = config.sources.model_copy(update={"fda": fda})
+        config = config.model_copy(update={"sources": sources})
     return config
 
 

@@ -60,6 +60,11 @@ KIND_WORDS: dict[EventKind, str] = {
 }
 
 
+#: Field a source sets on a record known only from partial documents (an API answer), so
+#: that its absence from the complete register is not read as a removal.
+PARTIAL = "partial_only"
+
+
 class DateKind(StrEnum):
     DECISION = "decision"
     OPINION = "opinion"
@@ -131,6 +136,8 @@ class ParseResult:
     generated_at: dt.datetime | None = None
     #: True when the document lists the whole register, so a missing record means "vanished".
     complete: bool = True
+    #: The next page of a paged feed, when the document says there is one.
+    next_url: str | None = None
 
 
 # --- tables -------------------------------------------------------------------------------
@@ -199,6 +206,8 @@ class RecordState(SQLModel, table=True):
     reference: str
     product_id: int = Field(foreign_key="product.id", index=True)
     fields: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    #: `detect.fingerprint(fields)`: lets a poll skip reading unchanged records back.
+    digest: str = ""
     present: bool = True
     first_seen_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)

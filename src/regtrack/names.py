@@ -2,11 +2,65 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
 _MARKS = str.maketrans("", "", "®™©℠")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+#: Salt and hydrate words that an FDA ingredient carries and an INN does not.
+_SALTS = frozenset(
+    {
+        "acetate",
+        "anhydrous",
+        "benzoate",
+        "besilate",
+        "besylate",
+        "bitartrate",
+        "bromide",
+        "calcium",
+        "chloride",
+        "citrate",
+        "dihydrate",
+        "dihydrochloride",
+        "disodium",
+        "fumarate",
+        "hcl",
+        "hemihydrate",
+        "hydrobromide",
+        "hydrochloride",
+        "hyclate",
+        "lactate",
+        "magnesium",
+        "maleate",
+        "malate",
+        "mesilate",
+        "mesylate",
+        "monohydrate",
+        "phosphate",
+        "potassium",
+        "sodium",
+        "succinate",
+        "sulfate",
+        "sulphate",
+        "tartrate",
+        "tosylate",
+        "trihydrate",
+    }
+)
+
+
+@functools.lru_cache(maxsize=65536)
+def strip_salts(ingredient: str) -> str:
+    """'ALECTINIB HYDROCHLORIDE' -> 'alectinib'; each part of a combination ('A; B') alike."""
+    parts = []
+    for part in re.split(r"\s*[;/,]\s*|\s+and\s+", ingredient.lower()):
+        words = [w for w in part.split() if w not in _SALTS]
+        if words:
+            parts.append(" ".join(words))
+    return "; ".join(parts)
 
 
 def normalise(name: str) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from ..config import Config
 from ..errors import UnknownSourceError
-from . import ema
+from . import ema, fda
 from .base import Source
 
 SOURCES: dict[str, type[Source]] = {
     "ema": ema.EMAReport,
+    "fda": fda.FDA,
 }
 
 

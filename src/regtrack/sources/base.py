@@ -51,8 +51,10 @@ class Source(ABC):
         """Share of known records that may vanish in one document before it is a shape error."""
         return 0.05
 
-    #: HTTP statuses whose body is still a document to parse (openFDA's 404 "no matches").
-    document_statuses: ClassVar[tuple[int, ...]] = ()
+    def document_statuses(self, url: str) -> tuple[int, ...]:
+        """HTTP error statuses whose body is still a document at this URL (an API's 404
+        "no matches"); anywhere else they are fetch failures."""
+        return ()
 
     def replay_url(self, content: bytes) -> str:
         """The feed URL a replayed file stands for (its kind recognised from content)."""
@@ -63,8 +65,8 @@ class Source(ABC):
         return {}
 
     def next_url(self, document: Document, result: ParseResult) -> str | None:
-        """The next page of a paged feed, read from the document just parsed."""
-        return None
+        """The next page of a paged feed (by default, what the parser read from the document)."""
+        return result.next_url
 
     def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation:
         """Combine what a partial document says with what was known (default: it replaces)."""

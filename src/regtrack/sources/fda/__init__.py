@@ -1,0 +1,89 @@
+"""FDA: the Drugs@FDA data files (whole US register) and openFDA for tracked products."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ...config import Config, FDAConfig
+from ...errors import ShapeError
+from ...fetch import Document
+from ...model import PARTIAL, Agency, EventDraft, Observation, ParseResult
+from ..base import Source
+from . import datafiles, openfda, rules, shape
+
+ZIP_KIND, JSON_KIND = "fda-datafiles-zip", "openfda-drugsfda-json"
+
+
+class FDA(Source):
+    name = "fda"
+    agency = Agency.FDA
+    description = "Drugs@FDA data files (whole US register) and openFDA drugsfda queries"
+    document_kinds = (ZIP_KIND, JSON_KIND)
+
+    def __init__(self, settings: FDAConfig, names: list[str]) -> None:
+        self.settings = settings
+        self.names = names
+
+    @classmethod
+    def from_config(cls, config: Config) -> FDA:
+        names = [n for p in config.products for n in (p.name, *p.aliases)]
+        return cls(config.sources.fda, names)
+
+    def feeds(self) -> list[str]:
+        urls = [self.settings.datafiles_url]
+        if self.settings.openfda:
+            urls += openfda.query_urls(
+                self.settings.openfda_url, self.settings.applications, self.names,
+                self.settings.batch_size, self.settings.page_size,
+            )  # fmt: skip
+        return urls
+
+    @property
+    def max_vanished_fraction(self) -> float:
+        return self.settings.max_vanished_fraction
+
+    def replay_url(self, content: bytes) -> str:
+        if content.lstrip()[:1] == b"{":
+            return self.settings.openfda_url
+        return self.settings.datafiles_url
+
+    def document_statuses(self, url: str) -> tuple[int, ...]:
+        # openFDA answers "no matches" with 404 and a JSON body; the data files' 404 is a failure.
+        return (404,) if url.startswith(self.settings.openfda_url) else ()
+
+    def request_params(self, url: str) -> dict[str, str]:
+        key = self.settings.api_key
+        return {"api_key": key} if key and url.startswith(self.settings.openfda_url) else {}
+
+    def parse(self, document: Document) -> ParseResult:
+        head = document.content[:64].lstrip()
+        if head.startswith(b"PK\x03\x04"):
+            released, records = datafiles.read(document.content, self.settings.min_applications)
+            observations = [shape.observation(r) for r in records]
+            return ParseResult(observations, ZIP_KIND, released, complete=True)
+        if head[:1] == b"{":
+            data = openfda.load(document.content)
+            updated, records, brands = openfda.read(data)
+            observations = [
+                shape.observation(r | {PARTIAL: True}, b)
+                for r, b in zip(records, brands, strict=True)
+            ]
+            return ParseResult(
+                observations, JSON_KIND, updated, complete=False,
+                next_url=openfda.next_page(document.url, data),
+            )  # fmt: skip
+        if head[:1] == b"<":
+            raise ShapeError("an HTML/XML page, not Drugs@FDA data files or an openFDA response")
+        raise ShapeError("neither a Drugs@FDA zip nor an openFDA JSON response")
+
+    def history(self, observation: Observation, result: ParseResult) -> list[EventDraft]:
+        return rules.history(observation, result)
+
+    def changes(
+        self, before: Mapping[str, Any], observation: Observation, result: ParseResult
+    ) -> list[EventDraft]:
+        return rules.changes(before, observation, result)
+
+    def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation:
+        return rules.merge(before, observation)

@@ -1,0 +1,190 @@
+"""All SQL: the engine (SQLite in WAL, or PostgreSQL) and the reads; `writer` holds the writes.
+
+Every write of a poll happens inside one `Store.transaction()`, so a failure or a kill leaves
+what was stored before. Database errors are wrapped as StoreError here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
+
+import orjson
+from sqlalchemy import Engine, event, func
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlmodel import Session, SQLModel, col, create_engine, select
+
+from ..errors import ProductNotFoundError, StoreError
+from ..model import Alias, Event, EventBase, Product, Snapshot, SourceHealth
+from ..names import normalise
+from .writer import Writer
+
+__all__ = ["EventRow", "Store", "Writer", "make_engine"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class EventRow(EventBase):
+    """An event as the CLI and reports show it: with its product's name."""
+
+    id: int
+    product: str
+    snapshot_id: int | None = None
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a SQLite file (WAL, busy timeout, foreign keys) or PostgreSQL (psycopg)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    try:
+        # orjson: a register's state is tens of megabytes of JSON to read back on every poll.
+        engine = create_engine(url, json_serializer=_dumps, json_deserializer=orjson.loads)
+    except (ArgumentError, ImportError, ValueError) as err:
+        raise StoreError(f"bad database URL {url!r}: {err}") from err
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite opens transactions lazily, after reads; SQLAlchemy's documented recipe
+        # makes every transaction start at its first statement, reads included.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    return engine
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    # WAL lets `regtrack timeline` read while the daemon writes; the busy timeout makes
+    # a second writer wait instead of failing.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+    connection.isolation_level = None
+
+
+def _wrapped(method: Callable[P, R]) -> Callable[P, R]:
+    """Turn database failures into StoreError naming what failed."""
+
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except SQLAlchemyError as err:
+            detail = err.orig if isinstance(err, DBAPIError) else err
+            raise StoreError(f"database error in {method.__name__}: {detail}") from err
+
+    return call
+
+
+class Store:
+    """The database: opened once by the CLI and handed to whoever needs it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    @_wrapped
+    def open(cls, url: str) -> Store:
+        engine = make_engine(url)
+        SQLModel.metadata.create_all(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Writer]:
+        """One unit of work: committed whole at the end, rolled back whole on any error."""
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield Writer(session)
+        except SQLAlchemyError as err:
+            detail = err.orig if isinstance(err, DBAPIError) else err
+            raise StoreError(f"database error: {detail}") from err
+
+    # --- snapshots ------------------------------------------------------------------------
+
+    @_wrapped
+    def last_snapshot(self, source: str, url: str) -> Snapshot | None:
+        query = (
+            select(Snapshot)
+            .where(Snapshot.source == source, Snapshot.url == url)
+            .order_by(col(Snapshot.id).desc())
+            .limit(1)
+        )
+        with Session(self.engine) as session:
+            return session.exec(query).first()
+
+    @_wrapped
+    def feed_parsed_before(self, source: str, url: str) -> bool:
+        """Whether a document of this feed has been parsed successfully before."""
+        query = select(Snapshot.id).where(
+            Snapshot.source == source, Snapshot.url == url, col(Snapshot.parse_ok).is_(True)
+        )
+        with Session(self.engine) as session:
+            return session.exec(query.limit(1)).first() is not None
+
+    @_wrapped
+    def snapshots(self, source: str) -> list[Snapshot]:
+        query = select(Snapshot).where(Snapshot.source == source).order_by(col(Snapshot.id))
+        with Session(self.engine) as session:
+            return list(session.exec(query))
+
+    # --- reading ----------------------------------------------------------------------------
+
+    @_wrapped
+    def events(
+        self,
+        *,
+        agency: str | None = None,
+        product_id: int | None = None,
+        kind: str | None = None,
+        since: dt.date | None = None,
+        backfill: bool | None = None,
+        detected_by: dt.datetime | None = None,
+    ) -> list[EventRow]:
+        day = func.coalesce(col(Event.event_date), func.date(col(Event.detected_at)))
+        query = (
+            select(Event, Product.name)
+            .join(Product)
+            .order_by(day, col(Event.agency), col(Event.id))
+        )
+        conditions = [
+            col(Event.agency) == agency.upper() if agency else None,
+            col(Event.product_id) == product_id if product_id is not None else None,
+            col(Event.kind) == kind if kind else None,
+            day >= since if since else None,
+            col(Event.backfill) == backfill if backfill is not None else None,
+            col(Event.detected_at) <= detected_by if detected_by else None,
+        ]
+        query = query.where(*[c for c in conditions if c is not None])
+        with Session(self.engine) as session:
+            return [EventRow(**ev.model_dump(), product=name) for ev, name in session.exec(query)]
+
+    @_wrapped
+    def health(self) -> list[SourceHealth]:
+        with Session(self.engine) as session:
+            return list(session.exec(select(SourceHealth).order_by(col(SourceHealth.source))))
+
+    @_wrapped
+    def find_product(self, name: str) -> tuple[Product, list[Alias]]:
+        """The product any alias names; a miss lists near candidates."""
+        norm = normalise(name)
+        with Session(self.engine) as session:
+            alias = session.exec(select(Alias).where(Alias.norm == norm)).first()
+            if alias is None:
+                similar = select(Alias.name).where(col(Alias.norm).contains(norm)).limit(8)
+                near = session.exec(similar).all() if norm else []
+                hint = f"; did you mean: {', '.join(sorted(set(near)))}" if near else ""
+                raise ProductNotFoundError(f"no product known by the name {name!r}{hint}")
+            product = session.get(Product, alias.product_id)
+            assert product is not None
+            query = select(Alias).where(Alias.product_id == product.id).order_by(col(Alias.name))
+            return product, list(session.exec(query))

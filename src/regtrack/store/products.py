@@ -1,0 +1,92 @@
+"""Resolving product names to products inside one transaction, writing new ones in bulk.
+
+A register of 25,000 applications names thousands of new products: they get provisional
+(negative) ids while a document is applied, and are written with their aliases at `flush`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
+
+from ..model import Alias, NameKind, Product, ProductName, utcnow
+from ..names import normalise
+
+#: Which name a product is named after, and matched by first: INN before brand.
+RANK = {NameKind.CANONICAL: 0, NameKind.INN: 1, NameKind.SUBSTANCE: 2, NameKind.BRAND: 3,
+        NameKind.CODE: 4}  # fmt: skip
+CHUNK = 500
+
+
+class Products:
+    """Name -> product id for one transaction (see module docstring)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._aliases: dict[str, int] | None = None
+        self._new: dict[str, int] = {}  # canonical name -> provisional id
+        self._pending: list[dict[str, Any]] = []  # alias rows not yet written
+
+    def resolve(self, names: Sequence[ProductName], *, origin: str) -> int:
+        """The product these names belong to, or a provisional id for a new one named by its
+        INN; names not yet known become aliases. Provisional ids are negative until `flush`."""
+        if self._aliases is None:
+            self._aliases = dict(self.session.exec(select(Alias.norm, Alias.product_id)).all())
+        aliases = self._aliases
+        ranked = sorted(names, key=lambda n: RANK.get(n.kind, 9))
+        norms = [normalise(n.name) for n in ranked]
+        pid = next((aliases[norm] for norm in norms if norm in aliases), None)
+        if pid is None:
+            pid = self._new.setdefault(ranked[0].name, -(len(self._new) + 1))
+        for n, norm in zip(ranked, norms, strict=True):
+            if norm and norm not in aliases:
+                aliases[norm] = pid
+                self._pending.append(
+                    {"product_id": pid, "name": n.name, "norm": norm, "kind": n.kind.value,
+                     "region": n.region, "origin": origin}
+                )  # fmt: skip
+        return pid
+
+    def known(self, norms: set[str]) -> set[str]:
+        """Which of these normalised names are aliases already (a cheap query)."""
+        query = select(Alias.norm).where(col(Alias.norm).in_(norms))
+        return set(self.session.exec(query))
+
+    def flush(self) -> dict[int, int]:
+        """Write new products and aliases; returns provisional id -> real id."""
+        mapping: dict[int, int] = {}
+        connection = self.session.connection()
+        if self._new:
+            names = list(self._new)
+            ids = self._ids(names)
+            missing = [n for n in names if n not in ids]
+            if missing:
+                now = utcnow()
+                connection.execute(
+                    insert(Product), [{"name": n, "created_at": now} for n in missing]
+                )
+                ids |= self._ids(missing)
+            mapping = {self._new[n]: ids[n] for n in names}
+        if self._pending:
+            for row in self._pending:
+                row["product_id"] = mapping.get(row["product_id"], row["product_id"])
+            connection.execute(insert(Alias), self._pending)
+        if mapping and self._aliases is not None:
+            for norm, pid in self._aliases.items():
+                if pid < 0:
+                    self._aliases[norm] = mapping[pid]
+        self._new.clear()
+        self._pending = []
+        return mapping
+
+    def _ids(self, names: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(names), CHUNK):
+            query = select(Product.name, Product.id).where(
+                col(Product.name).in_(names[start : start + CHUNK])
+            )
+            found |= {name: pid for name, pid in self.session.exec(query) if pid is not None}
+        return found

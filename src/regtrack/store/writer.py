@@ -1,0 +1,245 @@
+"""The writes of one transaction: snapshots, record state, events, products, source health.
+
+Bulk statements throughout (Core executemany, no per-row round trips): a whole register is
+one document.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, update
+from sqlmodel import Session, col, select
+
+from ..config import ProductConfig
+from ..detect import Detection, Known, fingerprint, refine
+from ..errors import StoreError
+from ..model import (
+    Blob,
+    Event,
+    EventDraft,
+    NameKind,
+    ParseResult,
+    ProductName,
+    RecordState,
+    Snapshot,
+    SourceHealth,
+    utcnow,
+)
+from ..names import normalise
+from .products import CHUNK, Products
+
+#: Rows per executemany: bounds the driver's copies of a whole register's rows.
+BATCH = 5000
+
+
+class Writer:
+    """The writes of one transaction (see `Store.transaction`)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.products = Products(session)
+
+    # --- snapshots ------------------------------------------------------------------------
+
+    def add_snapshot(self, snapshot: Snapshot, content: bytes) -> Snapshot:
+        """Store a document; its bytes once per distinct hash, compressed."""
+        if self.session.get(Blob, snapshot.sha256) is None:
+            compressed = zlib.compress(content, 6)
+            self.session.add(Blob(sha256=snapshot.sha256, size=len(content), data=compressed))
+        self.session.add(snapshot)
+        self.session.flush()
+        return snapshot
+
+    def content(self, sha256: str) -> bytes:
+        blob = self.session.get(Blob, sha256)
+        if blob is None:
+            raise StoreError(f"no stored document with hash {sha256}")
+        return zlib.decompress(blob.data)
+
+    def mark_snapshot(
+        self, snapshot_id: int, *, result: ParseResult | None = None, error: str | None = None
+    ) -> None:
+        values: dict[str, Any] = {"parse_ok": error is None, "parse_error": error}
+        if result is not None:
+            values |= {"document_kind": result.document_kind, "generated_at": result.generated_at}
+        stmt = update(Snapshot).where(col(Snapshot.id) == snapshot_id).values(**values)
+        self.session.execute(stmt)
+
+    # --- state and events -------------------------------------------------------------------
+
+    def known(self, source: str, observed: Mapping[str, str] | None = None) -> dict[str, Known]:
+        """What is known of a source's records. Given the digests of what a document says
+        (`observed`), records whose stored digest matches are returned without their fields,
+        and only the others are read back in full."""
+        query = select(RecordState.reference, RecordState.digest, RecordState.present)
+        index = {ref: (digest, present) for ref, digest, present in self.session.exec(
+            query.where(RecordState.source == source))}  # fmt: skip
+        if observed is None:
+            wanted = list(index)
+        else:
+            wanted = [r for r, (d, present) in index.items() if observed.get(r) != d or not present]
+        known = {ref: Known(None, present) for ref, (_, present) in index.items()}
+        full = select(RecordState.reference, RecordState.fields, RecordState.present)
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            rows = self.session.exec(
+                full.where(RecordState.source == source, col(RecordState.reference).in_(chunk))
+            )
+            known |= {ref: Known(fields, present) for ref, fields, present in rows}
+        return known
+
+    def clear_state(self, source: str) -> None:
+        self.session.execute(delete(RecordState).where(col(RecordState.source) == source))
+
+    def apply(
+        self,
+        source: str,
+        agency: str,
+        snapshot: Snapshot,
+        result: ParseResult,
+        detection: Detection,
+    ) -> list[tuple[EventDraft, bool]]:
+        """Write one document's state and events; returns the events new to the store."""
+        assert snapshot.id is not None
+        now = snapshot.fetched_at
+        query = select(RecordState.reference, RecordState.product_id)
+        existing = dict(self.session.exec(query.where(RecordState.source == source)).all())
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for obs in detection.upserts:
+            row = {"fields": obs.fields, "digest": fingerprint(obs.fields), "updated_at": now,
+                   "snapshot_id": snapshot.id}  # fmt: skip
+            if obs.reference in existing:
+                updates.append({"ref": obs.reference, "present": True, **row})
+            else:
+                pid = self.products.resolve(obs.names, origin=source)
+                existing[obs.reference] = pid
+                inserts.append(
+                    {"source": source, "reference": obs.reference, "product_id": pid,
+                     "first_seen_at": now, "present": True, **row}
+                )  # fmt: skip
+        pids = [
+            self.products.resolve(d.names, origin=source)
+            if d.names
+            else existing[d.record or d.reference]
+            for d, _ in detection.events
+        ]
+        ids = self.products.flush()
+        for state in inserts:
+            state["product_id"] = ids.get(state["product_id"], state["product_id"])
+        connection = self.session.connection()
+        for start in range(0, len(inserts), BATCH):
+            connection.execute(insert(RecordState), inserts[start : start + BATCH])
+        updates += [{"ref": ref, "present": False} for ref in detection.vanished]
+        for present in (True, False):
+            batch = [u for u in updates if u["present"] is present]
+            if batch:
+                values: dict[str, Any] = {k: bindparam(k) for k in batch[0] if k != "ref"}
+                stmt = (
+                    update(RecordState)
+                    .where(col(RecordState.source) == source)
+                    .where(col(RecordState.reference) == bindparam("ref"))
+                    .values(**values)
+                )
+                connection.execute(stmt, batch)
+        stored: set[tuple[str, str]] = set()
+        # Event rows are built a batch at a time: a register's first poll has 150,000 of them.
+        for start in range(0, len(detection.events), BATCH):
+            rows = [
+                {
+                    "agency": agency, "kind": draft.kind.value, "reference": draft.reference,
+                    "discriminator": draft.key, "event_date": draft.event_date,
+                    "date_kind": draft.date_kind.value, "date_approximate": draft.date_approximate,
+                    "published_at": draft.published_at, "detected_at": now, "source": source,
+                    "source_url": snapshot.url, "evidence": draft.evidence,
+                    "details": draft.details, "backfill": backfill, "snapshot_id": snapshot.id,
+                    "product_id": ids.get(pid, pid),
+                }
+                for (draft, backfill), pid in zip(
+                    detection.events[start : start + BATCH],
+                    pids[start : start + BATCH],
+                    strict=True,
+                )
+            ]  # fmt: skip
+            stored |= self._store_events(agency, rows)
+        return [(d, b) for d, b in detection.events if (d.reference, d.key) in stored]
+
+    def _store_events(self, agency: str, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
+        """Insert events whose natural key is new, refine the others; returns the new keys."""
+        if not rows:
+            return set()
+        references = sorted({r["reference"] for r in rows})
+        stored: dict[tuple[str, str], int] = {}
+        keys = select(Event.reference, Event.discriminator, Event.id)
+        for start in range(0, len(references), CHUNK):
+            chunk = references[start : start + CHUNK]
+            query = keys.where(Event.agency == agency, col(Event.reference).in_(chunk))
+            stored |= {(ref, disc): eid for ref, disc, eid in self.session.exec(query) if eid}
+        fresh = [r for r in rows if (r["reference"], r["discriminator"]) not in stored]
+        for start in range(0, len(fresh), BATCH):
+            self.session.connection().execute(insert(Event), fresh[start : start + BATCH])
+        again = {
+            stored[k]: r for r in rows if (k := (r["reference"], r["discriminator"])) in stored
+        }
+        ids = sorted(again)
+        for start in range(0, len(ids), CHUNK):
+            events = select(Event).where(col(Event.id).in_(ids[start : start + CHUNK]))
+            for old in self.session.exec(events):
+                change = refine(old.model_dump(), again[old.id or 0])
+                if change:
+                    stmt = update(Event).where(col(Event.id) == old.id).values(**change)
+                    self.session.execute(stmt)
+        return {(r["reference"], r["discriminator"]) for r in fresh}
+
+    # --- products ---------------------------------------------------------------------------
+
+    def sync_products(self, products: Sequence[ProductConfig]) -> None:
+        """Make the config's products and aliases known (idempotent, and cheap when known)."""
+        for product in products:
+            names = [ProductName(product.name, NameKind.CANONICAL)]
+            names += [ProductName(a, NameKind.CODE) for a in product.aliases]
+            norms = {normalise(n.name) for n in names} - {""}
+            if self.products.known(norms) != norms:
+                self.products.resolve(names, origin="config")
+        self.products.flush()
+
+    # --- health -----------------------------------------------------------------------------
+
+    def record_health(
+        self,
+        source: str,
+        *,
+        ok: bool,
+        error: str | None = None,
+        changed: bool = False,
+        result: ParseResult | None = None,
+        records: int | None = None,
+    ) -> SourceHealth:
+        now = utcnow()
+        health = self.session.get(SourceHealth, source) or SourceHealth(source=source)
+        health.last_attempt_at = now
+        health.healthy = ok
+        if ok:
+            health.last_success_at = now
+            health.consecutive_failures = 0
+            health.last_error = None
+            health.parse_health = "ok"
+            if changed:
+                health.last_change_at = now
+        else:
+            health.consecutive_failures += 1
+            health.last_error = error
+        if result is not None:
+            health.document_generated_at = result.generated_at
+        if records is not None:
+            health.records = records
+        self.session.add(health)
+        return health
+
+    def record_parse_failure(self, source: str, error: str) -> SourceHealth:
+        health = self.record_health(source, ok=False, error=error)
+        health.parse_health = f"failed: {error}"
+        return health
