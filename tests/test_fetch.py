@@ -76,3 +76,19 @@ def test_unreachable_host_is_a_health_failure(sqlite_store: Store) -> None:
     (outcome,) = poll(sqlite_store, EMAReport.from_config(config), Fetcher(config.fetch))
     assert outcome.status == "failed"
     assert outcome.message.startswith("cannot fetch http://127.0.0.1:9/report.xlsx")
+
+
+def test_requests_to_one_host_keep_their_interval(httpserver: HTTPServer) -> None:
+    import time
+
+    httpserver.expect_request("/a").respond_with_data("a")
+    fetcher = Fetcher(FetchConfig(min_interval_seconds=0, host_intervals={"localhost": 0.4}))
+    start = time.monotonic()
+    for _ in range(3):
+        fetcher.get("nice", httpserver.url_for("/a"))
+    assert time.monotonic() - start >= 0.8  # two waits of 0.4 s between three requests
+    other = Fetcher(FetchConfig(min_interval_seconds=0, host_intervals={"example.invalid": 5}))
+    start = time.monotonic()
+    for _ in range(3):
+        other.get("nice", httpserver.url_for("/a"))
+    assert time.monotonic() - start < 0.8  # another host's delay does not apply here

@@ -25,7 +25,9 @@ def test_every_source_declares_the_contract(name: str) -> None:
 
 
 def test_unknown_source_lists_the_known_ones() -> None:
-    with pytest.raises(UnknownSourceError, match=r"unknown source 'emma' \(known: ema, fda\)"):
+    with pytest.raises(
+        UnknownSourceError, match=r"unknown source 'emma' \(known: ema, fda, nice, smc\)"
+    ):
         sources.get("emma", Config())
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -72,9 +73,42 @@ class FDAConfig(_Strict):
     openfda_interval_hours: float = Field(default=24.0, gt=0)
 
 
+FollowPages = Literal["new", "tracked", "none"]
+
+
+class NICEConfig(_Strict):
+    enabled: bool = True
+    base_url: str = "https://www.nice.org.uk"
+    #: Listing pages (their __NEXT_DATA__ JSON), paths below base_url; followed page by page.
+    listings: list[str] = [
+        "/guidance/published?ngt=Technology%20appraisal%20guidance&ps=50",
+        "/guidance/terminated?ngt=Technology%20appraisal%20guidance&ps=50",
+        "/guidance/indevelopment?ngt=Technology%20appraisal%20guidance&ps=50",
+    ]
+    #: Which TA and in-development pages to read for the decision: those new or changed in a
+    #: listing ("new"; on the first poll only those of tracked products), only tracked
+    #: products' ("tracked"), or none.
+    follow_pages: FollowPages = "new"
+    interval_hours: float = Field(default=24.0, gt=0)
+
+
+class SMCConfig(_Strict):
+    enabled: bool = True
+    base_url: str = "https://www.scottishmedicines.org.uk"
+    listing_url: str = (
+        "https://www.scottishmedicines.org.uk/umbraco/Api/ListMedicineAdviceApi/"
+        "GetResultsByType?active-tab=0&node-id=6990&current-page-0=1"
+    )
+    follow_pages: FollowPages = "new"
+    #: Daily in the week of the monthly publication (second Monday), weekly otherwise.
+    interval_hours: float = Field(default=24.0, gt=0)
+
+
 class SourcesConfig(_Strict):
     ema: EMAConfig = EMAConfig()
     fda: FDAConfig = FDAConfig()
+    nice: NICEConfig = NICEConfig()
+    smc: SMCConfig = SMCConfig()
 
 
 class ProductConfig(_Strict):

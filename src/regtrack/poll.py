@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -22,8 +23,9 @@ from .sources.base import Source
 from .store import Store, Writer
 
 Status = Literal["changed", "unchanged", "not_modified", "failed"]
-#: A paged feed stops here even if the server offers more (a guard against loops).
-MAX_PAGES = 100
+#: Documents one poll of a source fetches at most: feeds, their pages, followed detail pages
+#: (a guard against loops and against a first poll that would read a whole site at once).
+MAX_DOCUMENTS = 500
 
 
 @dataclass
@@ -37,7 +39,8 @@ class PollOutcome:
     events: list[tuple[EventDraft, bool]] = field(default_factory=list)
     records: int | None = None
     generated_at: dt.datetime | None = None
-    next_url: str | None = None
+    #: URLs the source asked to fetch next (pages, detail pages of changed records).
+    follow: list[str] = field(default_factory=list)
 
     @property
     def news(self) -> list[EventDraft]:
@@ -53,15 +56,25 @@ def poll(
         return [process(store, source, replace(document, url=source.replay_url(document.content)))]
     if fetcher is None:
         raise ValueError("poll needs a fetcher unless it replays a file")
-    outcomes = []
-    for feed in source.feeds():
-        page: str | None = feed
-        for _ in range(MAX_PAGES):
-            if page is None:
-                break
-            outcome = _fetch_and_process(store, source, fetcher, page)
-            outcomes.append(outcome)
-            page = outcome.next_url
+    outcomes: list[PollOutcome] = []
+    queue = deque(source.feeds())
+    seen = set(queue)
+    while queue and len(outcomes) < MAX_DOCUMENTS:
+        outcome = _fetch_and_process(store, source, fetcher, queue.popleft())
+        outcomes.append(outcome)
+        for url in outcome.follow:
+            if url not in seen:
+                seen.add(url)
+                queue.append(url)
+    if queue:
+        outcomes.append(
+            PollOutcome(
+                source.name,
+                queue[0],
+                "failed",
+                f"stopped after {MAX_DOCUMENTS} documents; {len(queue)} left for the next poll",
+            )
+        )
     return outcomes
 
 
@@ -181,7 +194,11 @@ def _parse_and_apply(
         events=stored,
         records=len(result.observations),
         generated_at=result.generated_at,
-        next_url=None if document.replayed_from else source.next_url(document, result),
+        follow=[]
+        if document.replayed_from
+        else source.follow(
+            document, result, [obs.reference for obs in detection.upserts], first_poll
+        ),
     )
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from ..config import Config
 from ..errors import UnknownSourceError
-from . import ema, fda
+from . import ema, fda, nice, smc
 from .base import Source
 
 SOURCES: dict[str, type[Source]] = {
     "ema": ema.EMAReport,
     "fda": fda.FDA,
+    "nice": nice.NICE,
+    "smc": smc.SMC,
 }
 
 

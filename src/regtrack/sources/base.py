@@ -6,7 +6,7 @@ Nothing here fetches or stores; `poll` drives these methods and `detect` calls t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, ClassVar
 
 from ..config import Config
@@ -64,9 +64,12 @@ class Source(ABC):
         """Query parameters sent with a request but never stored (an API key)."""
         return {}
 
-    def next_url(self, document: Document, result: ParseResult) -> str | None:
-        """The next page of a paged feed (by default, what the parser read from the document)."""
-        return result.next_url
+    def follow(
+        self, document: Document, result: ParseResult, changed: Collection[str], first_poll: bool
+    ) -> list[str]:
+        """URLs to fetch after this document: its next page (what the parser read from it),
+        and, for a listing, the pages of records that are new or `changed`."""
+        return [result.next_url] if result.next_url else []
 
     def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation:
         """Combine what a partial document says with what was known (default: it replaces)."""

@@ -1,0 +1,204 @@
+"""NICE documents -> records: listing pages and search-API JSON, InDev JSON, in-development
+pages, TA pages. Each kind is recognised from content; pure.
+
+Keyed on __NEXT_DATA__, ids, <time> and labels, never on the hashed class names that change
+with every deploy. A page without its data or its labels is a ShapeError, never an event.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urljoin
+
+from ...errors import ShapeError
+from .. import pages
+from . import records
+
+_TA_URL = re.compile(r"/guidance/((?:ta|hst)\d+)\b", re.IGNORECASE)
+_GID_URL = re.compile(r"(gid-[a-z]+\d+)", re.IGNORECASE)
+_DATED_ROW = re.compile(
+    r"^(\d{1,2} [A-Z][a-z]+ \d{4}(?: - \d{1,2} [A-Z][a-z]+ \d{4})?)\s*\|?\s*(.+?)\s*\|?$"
+)
+PROJECT_LABELS = (
+    "Status",
+    "Process",
+    "ID number",
+    "Expected publication",
+    "Expected publication date",
+)
+
+
+def read(content: bytes, url: str, base_url: str) -> tuple[str, list[dict[str, Any]], str | None]:
+    """(document kind, records, next page URL)."""
+    text = pages.decode(content)
+    head = text.lstrip()[:1]
+    if head in ("{", "["):
+        return _json(text, url, base_url)
+    if pages.is_html(text):
+        return _html(text, url, base_url)
+    return "nice-indev-page-text", [_project_text(pages.lines(text), url, base_url)], None
+
+
+def _json(text: str, url: str, base_url: str) -> tuple[str, list[dict[str, Any]], str | None]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ShapeError(f"NICE JSON cannot be read (truncated?): {err}") from err
+    if isinstance(data, dict) and isinstance(data.get("documents"), list):
+        return "nice-search-api", *_listing(data, base_url)
+    embedded = data.get("_embedded") if isinstance(data, dict) else None
+    if isinstance(embedded, dict) and "nice.indev:indevelopment-project" in embedded:
+        projects = [
+            p for p in embedded["nice.indev:indevelopment-project"] if p.get("ProjectType") == "TA"
+        ]
+        return "nice-indev-projects", [records.project(p, base_url) for p in projects], None
+    if isinstance(data, dict) and str(data.get("Reference", "")).upper().startswith("GID-"):
+        return "nice-indev-project", [records.project(data, base_url)], None
+    raise ShapeError("NICE JSON is neither a search-API response nor an InDev project or feed")
+
+
+def _listing(data: dict[str, Any], base_url: str) -> tuple[list[dict[str, Any]], str | None]:
+    found = [
+        records.listing_document(d, base_url) for d in data["documents"] if isinstance(d, dict)
+    ]
+    nxt = ((data.get("pagerLinks") or {}).get("next") or {}).get("fullUrl")
+    return [r for r in found if r], urljoin(base_url, nxt) if nxt else None
+
+
+def _html(text: str, url: str, base_url: str) -> tuple[str, list[dict[str, Any]], str | None]:
+    page = pages.soup(text)
+    props = (pages.next_data(page, url).get("props") or {}).get("pageProps") or {}
+    results = props.get("results")
+    if isinstance(results, dict) and isinstance(results.get("documents"), list):
+        return "nice-listing-page", *_listing(results, base_url)
+    project = next(_projects(props), None)
+    if project is not None or _GID_URL.search(url):
+        record = _project_text(pages.lines(page), url, base_url)
+        if project is not None:
+            from_data = records.project(project, base_url)
+            record |= {k: v for k, v in from_data.items() if v is not None and k != "url"}
+        return "nice-indev-page", [record], None
+    return "nice-ta-page", [_ta_page(page, url, base_url)], None
+
+
+def _projects(value: Any) -> Iterator[dict[str, Any]]:
+    """Dicts anywhere in page props whose reference is a GID (the page data's shape is not
+    documented: search for it rather than hard-code a path)."""
+    if isinstance(value, dict):
+        ref = value.get("reference") or value.get("Reference")
+        if isinstance(ref, str) and ref.upper().startswith("GID-"):
+            yield value
+        for child in value.values():
+            yield from _projects(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _projects(child)
+
+
+def _project_text(rows: list[str], url: str, base_url: str) -> dict[str, Any]:
+    """An in-development page read from its text: labels, schedule and timeline rows."""
+    labels = pages.labelled(rows, PROJECT_LABELS)
+    gid = _GID_URL.search(url) or next((m for r in rows if (m := records._GID.search(r))), None)
+    if not gid:
+        raise ShapeError(f"{url}: in-development page without a GID reference")
+    if "Status" not in labels:
+        raise ShapeError(f"{url}: in-development page without its 'Status' label (layout changed?)")
+    timeline = [[m[1], m[2].strip(" |")[:300]] for r in rows if (m := _DATED_ROW.match(r))]
+    expected = labels.get("Expected publication date") or labels.get("Expected publication")
+    reference = gid[1].upper()
+    return {
+        "record": "project",
+        "reference": reference,
+        "title": None,
+        "status": records.status_word(labels["Status"]),
+        "process": labels.get("Process"),
+        "id_number": labels.get("ID number"),
+        "product_reference": None,
+        "expected_publication": expected,
+        "timeline": timeline or None,
+        "url": url
+        if url.startswith("http")
+        else f"{base_url}/guidance/indevelopment/{reference.lower()}",
+    }
+
+
+def _ta_page(page: Any, url: str, base_url: str) -> dict[str, Any]:
+    heading = page.find("h1")
+    dates: dict[str, str] = {}
+    for item in page.find_all("li"):
+        time = item.find("time")
+        label = item.get_text(" ", strip=True).split(":")[0].strip().lower()
+        if (
+            time is not None
+            and time.get("datetime")
+            and label in ("published", "last updated", "terminated")
+        ):
+            dates[label] = pages.iso_day(time["datetime"]) or str(time["datetime"])
+    match = _TA_URL.search(url) or next(
+        (
+            m
+            for li in page.find_all("li")
+            if (m := re.fullmatch(r"\s*((?:TA|HST)\d+)\s*", li.get_text()))
+        ),
+        None,
+    )
+    if not match or not heading:
+        raise ShapeError(f"{url}: no TA reference or no <h1> heading: not a NICE TA page")
+    outcome, sentence = classify(_recommendations(page))
+    if outcome is None and "terminated" in dates:
+        outcome, sentence = "terminated", None
+    if outcome is None:
+        raise ShapeError(f"{url}: no recommendation sentence in section 1 and no 'Terminated' date")
+    return {
+        "record": "appraisal",
+        "reference": match[1].upper(),
+        "title": heading.get_text(" ", strip=True),
+        "status": "Terminated" if outcome == "terminated" else "Published",
+        "publication_date": dates.get("published") or dates.get("terminated"),
+        "last_updated": dates.get("last updated"),
+        "outcome": outcome,
+        "decision": sentence,
+        "url": url
+        if url.startswith("http")
+        else urljoin(base_url, f"/guidance/{match[1].lower()}"),
+    }
+
+
+def _recommendations(page: Any) -> str:
+    """The text of section 1 ('1 Recommendations'), or of the whole page when not marked."""
+    for heading in page.find_all(["h2", "h3"]):
+        if re.match(r"^\s*1\.?\s+Recommendation", heading.get_text(" ", strip=True), re.I):
+            parts = []
+            for sibling in heading.find_all_next():
+                if sibling.name in ("h2",) and sibling is not heading:
+                    break
+                if sibling.name in ("p", "li"):
+                    parts.append(sibling.get_text(" ", strip=True))
+            return " ".join(parts)
+    return " ".join(pages.lines(page))
+
+
+_SENTENCE = re.compile(r"(?<=[.;])\s+(?=(?:\d+\.\d+\s+)?[A-Z])")
+
+
+def classify(text: str) -> tuple[str | None, str | None]:
+    """NICE's decision in its own words -> outcome, with the decisive sentence as evidence."""
+    for sentence in _SENTENCE.split(text):
+        low = sentence.lower()
+        if "unable to make a recommendation" in low or "cannot make a recommendation" in low:
+            return "terminated", sentence.strip()
+        if "recommended" not in low:
+            continue
+        if "cancer drugs fund" in low:
+            return "cancer_drugs_fund", sentence.strip()
+        if "not recommended" in low:
+            return "not_recommended", sentence.strip()
+        if "research" in low and "only" in low:
+            return "research_only", sentence.strip()
+        if re.search(r"\b(?:is|are) recommended\b", low):
+            restricted = " only if" in low or "only for" in low or "only in" in low
+            return ("recommended_restricted" if restricted else "recommended"), sentence.strip()
+    return None, None

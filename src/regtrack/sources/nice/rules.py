@@ -1,0 +1,147 @@
+"""NICE events: HTA decisions and updates of appraisals, status and expected dates of projects.
+
+Pure functions of NICE records (see `records`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from ...model import DateKind, EventDraft, EventKind, Observation, ParseResult
+from .. import pages
+
+
+def history(obs: Observation, result: ParseResult) -> list[EventDraft]:
+    f = obs.fields
+    if f["record"] == "project":
+        events = [_status(obs)] if f.get("status") else []
+        return events + ([_expected(obs)] if f.get("expected_publication") else [])
+    events = [_decision(obs)] if f.get("publication_date") or f.get("outcome") else []
+    updated, published = f.get("last_updated"), f.get("publication_date")
+    if updated and published and updated > published:
+        events.append(_update(obs))
+    return events
+
+
+def changes(before: Mapping[str, Any], obs: Observation, result: ParseResult) -> list[EventDraft]:
+    f = obs.fields
+    events = []
+    if f["record"] == "project":
+        if f.get("status") != before.get("status") and f.get("status"):
+            events.append(_status(obs))
+        moved = f.get("expected_publication") != before.get("expected_publication")
+        if moved and f.get("expected_publication"):
+            events.append(_expected(obs))
+        return events
+    decided = f.get("outcome") != before.get("outcome") or f.get("status") != before.get("status")
+    if decided or (f.get("publication_date") and not before.get("publication_date")):
+        events.append(_decision(obs))
+    updated = f.get("last_updated")
+    if updated and updated != before.get("last_updated") and updated != f.get("publication_date"):
+        events.append(_update(obs))
+    return events
+
+
+def merge(before: Mapping[str, Any], obs: Observation) -> Observation:
+    """A listing says less than a TA page: what it leaves out is kept."""
+    fields = {**before, **{k: v for k, v in obs.fields.items() if v is not None}}
+    return Observation(obs.reference, obs.names, fields)
+
+
+def _decision(obs: Observation) -> EventDraft:
+    f = obs.fields
+    outcome = f.get("outcome") or ("terminated" if f.get("status") == "Terminated" else None)
+    evidence = f.get("decision") or f"NICE {f['reference']}: {f.get('title')} ({f.get('status')})"
+    return _draft(
+        EventKind.HTA_DECISION,
+        obs,
+        f.get("publication_date"),
+        evidence,
+        {"outcome": outcome, "title": f.get("title")},
+    )
+
+
+def _update(obs: Observation) -> EventDraft:
+    f = obs.fields
+    return _draft(
+        EventKind.HTA_UPDATE,
+        obs,
+        f["last_updated"],
+        f"NICE {f['reference']} last updated {f['last_updated']}"
+        f" (published {f.get('publication_date')})",
+        {},
+        discriminator=f"updated {f['last_updated']}",
+    )
+
+
+def _status(obs: Observation) -> EventDraft:
+    f = obs.fields
+    # The status changed on the latest timeline item that names it ("Suspended. The company…").
+    status = f["status"].lower()
+    dated = [
+        (day, what)
+        for when, what in f.get("timeline") or []
+        if (day := pages.long_date(when)) and what.lower().startswith(status)
+    ]
+    latest = max(dated, default=(None, None), key=lambda d: d[0] or dt.date.min)
+    evidence = f"NICE {f['reference']}: status {f['status']}"
+    if latest[1]:
+        evidence += f"; timeline {latest[0]}: {latest[1]}"
+    details = {
+        "status": f["status"],
+        "process": f.get("process"),
+        "id_number": f.get("id_number"),
+        "product_reference": f.get("product_reference"),
+    }
+    return _draft(
+        EventKind.HTA_STATUS,
+        obs,
+        latest[0].isoformat() if latest[0] else None,
+        evidence,
+        details,
+        discriminator=f"status {f['status']} {latest[0] or ''}".strip(),
+        date_kind=DateKind.PUBLICATION,
+    )
+
+
+def _expected(obs: Observation) -> EventDraft:
+    f = obs.fields
+    text = f["expected_publication"]
+    day = pages.long_date(text) or pages.quarter(text)
+    approximate = pages.long_date(text) is None or " - " in text or "to" in text.split()
+    return _draft(
+        EventKind.EXPECTED_DATE,
+        obs,
+        day.isoformat() if day else None,
+        f"NICE {f['reference']}: expected publication {text}",
+        {"text": text, "id_number": f.get("id_number")},
+        discriminator=f"expected {text}",
+        approximate=approximate and day is not None,
+    )
+
+
+def _draft(
+    kind: EventKind,
+    obs: Observation,
+    day: str | None,
+    evidence: str,
+    details: dict[str, Any],
+    *,
+    discriminator: str = "",
+    approximate: bool = False,
+    date_kind: DateKind = DateKind.PUBLICATION,
+) -> EventDraft:
+    return EventDraft(
+        kind=kind,
+        reference=obs.fields["reference"],
+        names=obs.names,
+        event_date=dt.date.fromisoformat(day) if day else None,
+        date_kind=date_kind if day else DateKind.DETECTED,
+        evidence=evidence,
+        details=details if day else {**details, "date_missing": True},
+        discriminator=discriminator,
+        date_approximate=approximate,
+        published_at=dt.date.fromisoformat(day) if day and kind == EventKind.HTA_DECISION else None,
+    )

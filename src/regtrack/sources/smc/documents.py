@@ -1,0 +1,192 @@
+"""SMC documents -> advice records: advice pages, the listing JSON, the HTML listing.
+
+Pure. SMC's HTML is unverified, so pages are read as text: the decision sentence ending
+"within NHSScotland", its qualifier, and the "Medicine details" labels. A page with neither a
+decision nor a publication due date is a ShapeError, never an event.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import urljoin
+
+from ...errors import ShapeError
+from .. import pages
+
+_ID = re.compile(r"\b(SMC\s?\d{3,5}|\d{1,4}/\d{2})\b", re.IGNORECASE)
+_URL_ID = re.compile(r"-smc(\d{3,5})/?", re.IGNORECASE)
+_DECISION = re.compile(
+    r"(?P<subject>[^\n.]*?)\s+(?:is|are)\s+(?P<verdict>accepted for use on an interim basis[^\n]*?"
+    r"|accepted on an interim basis[^\n]*?|accepted for restricted use|accepted for use"
+    r"|not recommended for use)"
+    r"\s+within NHS\s?Scotland",
+    re.IGNORECASE,
+)
+_QUALIFIERS = (
+    ("in the absence of a submission", "non_submission"),
+    ("following a resubmission", "resubmission"),
+    ("following an abbreviated submission", "abbreviated"),
+    ("following a full submission", "full"),
+    ("following an independent review panel", "independent_review_panel"),
+)
+_LISTING_ROW = re.compile(
+    r"^(?P<id>SMC\d{3,5}|\d{1,4}/\d{2})\s+(?P<date>\d{2}/\d{2}/\d{4})\s+"
+    r"(?P<medicine>[^()]+\([^()]*\))"
+    r"(?:\s+(?P<type>Full|Abbreviated|Resubmission|Non submission|Independent Review Panel))?"
+    r"(?:\s+(?P<indication>.+))?$"
+)
+LABELS = (
+    "Medicine name",
+    "SMC ID",
+    "Indication",
+    "Pharmaceutical company",
+    "Submission type",
+    "Status",
+    "Date advice published",
+    "Publication due date",
+    "SMC meeting date",
+)
+
+
+def smc_id(value: str) -> str:
+    """'SMC 2144', 'smc2144' -> 'SMC2144'; old style '1227/17' as it is."""
+    value = value.strip()
+    return re.sub(r"\s+", "", value).upper() if value.upper().startswith("SMC") else value
+
+
+def read(content: bytes, url: str, base_url: str) -> tuple[str, list[dict[str, Any]], str | None]:
+    """(document kind, records, next listing page)."""
+    text = pages.decode(content)
+    if text.lstrip()[:1] in ("{", "["):
+        return _listing_json(text, url, base_url)
+    rows = pages.lines(pages.soup(text) if pages.is_html(text) else text)
+    if any(_LISTING_ROW.match(r) for r in rows[:80]) and not _DECISION.search(" ".join(rows)):
+        return "smc-listing-page", _listing_rows(text, rows, base_url), None
+    return "smc-advice-page", [advice(rows, url)], None
+
+
+def advice(rows: list[str], url: str) -> dict[str, Any]:
+    labels = pages.labelled(rows, LABELS)
+    found = labels.get("SMC ID") or (f"SMC{m[1]}" if (m := _URL_ID.search(url)) else None)
+    if not found:
+        raise ShapeError(f"{url}: no SMC ID (label 'SMC ID' or an smcNNNN address)")
+    text = "\n".join(rows)
+    decision = _DECISION.search(text)
+    due = labels.get("Publication due date")
+    if decision is None and not due:
+        raise ShapeError(
+            f"{url}: neither a decision sentence ending 'within NHSScotland' nor a "
+            "'Publication due date' (layout changed?)"
+        )
+    qualifier_text = text[max(0, decision.start() - 400) : decision.start()] if decision else ""
+    qualifier = next((q for words, q in _QUALIFIERS if words in qualifier_text.lower()), None)
+    restriction = re.search(r"SMC restriction:?\s*(.+)", text)
+    name = labels.get("Medicine name") or (decision["subject"].strip() if decision else None)
+    return {
+        "reference": smc_id(found),
+        "medicine": name,
+        "outcome": _outcome(decision["verdict"]) if decision else None,
+        "decision": decision[0].strip() if decision else None,
+        "qualifier": qualifier,
+        "restriction": restriction[1].strip() if restriction else None,
+        "indication": labels.get("Indication"),
+        "company": labels.get("Pharmaceutical company"),
+        "submission_type": labels.get("Submission type"),
+        "published": (
+            d.isoformat() if (d := pages.long_date(labels.get("Date advice published"))) else None
+        ),
+        "due": due if not decision else None,
+        "url": url,
+    }
+
+
+def _outcome(verdict: str) -> str:
+    low = verdict.lower()
+    if "interim" in low:
+        return "interim"
+    if "restricted" in low:
+        return "recommended_restricted"
+    return "not_recommended" if low.startswith("not") else "accepted"
+
+
+def _listing_json(
+    text: str, url: str, base_url: str
+) -> tuple[str, list[dict[str, Any]], str | None]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ShapeError(f"SMC listing JSON cannot be read (truncated?): {err}") from err
+    results = data.get("SearchResults") if isinstance(data, dict) else None
+    if not isinstance(results, list):
+        raise ShapeError("SMC listing JSON has no 'SearchResults' list (shape changed?)")
+    records = []
+    for item in results:
+        link = urljoin(base_url, ((item.get("Link") or {}).get("Url") or ""))
+        found = _URL_ID.search(link)
+        ident = f"SMC{found[1]}" if found else str(item.get("DrugId") or "")
+        if not ident:
+            raise ShapeError(f"SMC listing item without an SMC ID: {item.get('Heading')!r}")
+        published = pages.long_date(item.get("PublishedDateText")) or _slash_date(
+            item.get("PublishedDateText")
+        )
+        records.append(
+            {
+                "reference": smc_id(ident),
+                "medicine": (item.get("Heading") or "").strip() or None,
+                "indication": item.get("Indication"),
+                "submission_type": item.get("SubmissionType"),
+                "published": published.isoformat() if published else None,
+                "due": item.get("AdviceDueDateText") or None if not published else None,
+                "url": link or None,
+            }
+        )
+    page = _page_number(url)
+    pages_total = data.get("PageCount")
+    more = isinstance(pages_total, int) and page is not None and page < pages_total
+    return "smc-listing-json", records, _with_page(url, page + 1) if more and page else None
+
+
+def _listing_rows(text: str, rows: list[str], base_url: str) -> list[dict[str, Any]]:
+    links = {}
+    if pages.is_html(text):
+        for anchor in pages.soup(text).find_all("a", href=True):
+            if m := _URL_ID.search(anchor["href"]):
+                links[f"SMC{m[1]}"] = urljoin(base_url, anchor["href"])
+    records = []
+    for row in rows:
+        if (m := _LISTING_ROW.match(row)) is None:
+            continue
+        ident = smc_id(m["id"])
+        day = _slash_date(m["date"])
+        records.append(
+            {
+                "reference": ident,
+                "medicine": m["medicine"].strip(),
+                "submission_type": m["type"],
+                "indication": m["indication"],
+                "published": day.isoformat() if day else None,
+                "due": None,
+                "url": links.get(ident),
+            }
+        )
+    return records
+
+
+def _slash_date(value: str | None) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.datetime.strptime((value or "").strip(), "%d/%m/%Y").date()
+    except ValueError:
+        return None
+
+
+def _page_number(url: str) -> int | None:
+    found = re.search(r"current-page-0=(\d+)", url)
+    return int(found[1]) if found else None
+
+
+def _with_page(url: str, page: int) -> str:
+    return re.sub(r"current-page-0=\d+", f"current-page-0={page}", url)

@@ -1,0 +1,247 @@
+"""The NICE source: listings, TA pages, in-development projects; real samples and fixtures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from regtrack.config import Config, FetchConfig, NICEConfig, ProductConfig, SourcesConfig
+from regtrack.errors import ShapeError
+from regtrack.fetch import Document, Fetcher
+from regtrack.poll import poll
+from regtrack.sources.nice import NICE, documents
+from regtrack.store import Store
+
+DATA = Path(__file__).parent / "data" / "nice"
+SELINEXOR = [ProductConfig(name="selinexor", aliases=["Xpovio", "Nexpovio"])]
+
+
+def nice(**settings: Any) -> NICE:
+    return NICE.from_config(
+        Config(products=SELINEXOR, sources=SourcesConfig(nice=NICEConfig(**settings)))
+    )
+
+
+def replay(store: Store, name: str, source: NICE | None = None) -> Any:
+    (outcome,) = poll(store, source or nice(), None, from_file=DATA / name)
+    return outcome
+
+
+def read_sample(samples: Path, name: str, url: str = "https://www.nice.org.uk/x") -> Any:
+    path = samples / "nice" / name
+    return documents.read(path.read_bytes(), url, "https://www.nice.org.uk")
+
+
+def test_real_indev_project_with_schedule(samples: Path) -> None:
+    name = "indev_project_GID-TA10914_with_provisional_schedule.json"
+    kind, (record,), _ = read_sample(samples, name)
+    assert kind == "nice-indev-project"
+    assert (record["reference"], record["status"], record["id_number"]) == (
+        "GID-TA10914",
+        "In progress",
+        "4014",
+    )
+    assert record["expected_publication"] == "23 August 2023"
+    source = nice()
+    result = source.parse(_doc(samples, name))
+    (obs,) = result.observations
+    assert [n.name for n in obs.names] == [
+        "daratumumab"
+    ]  # not its partners lenalidomide, dexamethasone
+    events = {e.kind.value: e for e in source.history(obs, result)}
+    assert events["expected_date"].event_date == dt.date(2023, 8, 23)
+    assert events["hta_status"].details["status"] == "In progress"
+
+
+def _doc(samples: Path, name: str, url: str = "https://www.nice.org.uk/x") -> Document:
+    return Document("nice", url, (samples / "nice" / name).read_bytes(), dt.datetime.now(dt.UTC))
+
+
+def test_real_indev_feed_and_search_api(samples: Path) -> None:
+    kind, records, _ = read_sample(samples, "indev_gidprojects_all.json")
+    assert kind == "nice-indev-projects" and len(records) == 604  # the TA projects of 887
+    statuses = {r["status"] for r in records}
+    assert {"In progress", "Suspended", "Discontinued", "Proposed"} <= statuses
+    kind, records, nxt = read_sample(samples, "search_api_guidance_awaiting_development.json")
+    assert (
+        kind == "nice-search-api"
+        and nxt == "https://www.nice.org.uk/guidance/awaiting-development?pa=2"
+    )
+    # Technology appraisals and highly specialised technologies; quality standards left out.
+    assert [r["reference"] for r in records] == [
+        "GID-TA10718",
+        "GID-TA10803",
+        "GID-HST10037",
+        "GID-HST10046",
+        "GID-TA10574",
+    ]
+    _, records, _ = read_sample(samples, "search_api_guidance_published.json")
+    assert records == []  # guidelines only on that page: no technology appraisals
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "dated"),
+    [
+        ("pagetext_gid-ta11582_suspended.txt", "Suspended", dt.date(2024, 9, 11)),
+        ("pagetext_gid-ta11256_discontinued.txt", "Discontinued", dt.date(2015, 11, 27)),
+        ("pagetext_gid-ta11143_topic_selection_not_selected.txt", "Topic selection", None),
+        ("pagetext_gid-ng10078_in_progress_expected_publication.txt", "In progress", None),
+    ],
+)
+def test_real_page_text_statuses(
+    samples: Path, name: str, status: str, dated: dt.date | None
+) -> None:
+    gid = re.search(r"gid-[a-z]+\d+", name)[0]  # type: ignore[index]
+    document = _doc(samples, name, f"https://www.nice.org.uk/guidance/indevelopment/{gid}")
+    source = nice()
+    result = source.parse(document)
+    (obs,) = result.observations
+    assert obs.reference == gid.upper() and obs.fields["status"] == status
+    (event, *rest) = source.history(obs, result)
+    assert event.kind.value == "hta_status" and event.event_date == dated
+    if "ng10078" in name:
+        assert rest[0].kind.value == "expected_date" and rest[0].event_date == dt.date(2020, 3, 3)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "outcome"),
+    [
+        ("1.1 Selinexor plus dexamethasone is recommended as an option for treating myeloma.", "recommended"),
+        ("1.1 Drug X is recommended, within its marketing authorisation, as an option.", "recommended"),
+        ("1.1 Drug X is recommended as an option only if the company provides it at the discount.", "recommended_restricted"),
+        ("1.1 Drug X is recommended for use within the Cancer Drugs Fund as an option.", "cancer_drugs_fund"),
+        ("1.1 Drug X is not recommended, within its marketing authorisation, for treating Y.", "not_recommended"),
+        ("1.1 Drug X is recommended only in research for treating Y.", "research_only"),
+        ("1.1 NICE is unable to make a recommendation on drug X because no evidence was submitted.", "terminated"),
+        ("1.1 Please see the committee papers.", None),
+    ],
+)  # fmt: skip
+def test_decisive_sentence(sentence: str, outcome: str | None) -> None:
+    found, evidence = documents.classify(
+        f"{sentence} 1.2 This is not intended to affect treatment."
+    )
+    assert found == outcome
+    assert evidence == (sentence if outcome else None)
+
+
+def test_listing_then_ta_pages_then_a_later_listing(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.sync_products(SELINEXOR)  # as the CLI does
+    first = replay(store, "listing_published_2024-06-01.html")
+    assert first.status == "changed" and first.records == 3 and first.news == []  # NG201 ignored
+    decision = next(e for e in store.events() if e.reference == "TA970")
+    assert decision.kind == "hta_decision" and decision.details["outcome"] is None
+    assert decision.event_date == dt.date(2024, 5, 8) and decision.date_kind == "publication"
+    assert store.find_product("Wegovy")[0].name == "semaglutide"
+
+    replay(store, "ta970.html")
+    replay(store, "ta974.html")
+    events = {e.reference: e for e in store.events(kind="hta_decision")}
+    assert events["TA970"].details["outcome"] == "recommended"
+    assert "\n1.1 Selinexor plus dexamethasone is recommended" in events["TA970"].evidence
+    assert events["TA974"].details["outcome"] == "recommended_restricted"
+    assert "only if they have had 1 treatment" in events["TA974"].evidence
+    assert len(store.events(kind="hta_decision")) == 3  # refined, not doubled
+
+    later = replay(store, "listing_published_2024-11-01.html")
+    assert sorted((d.reference, d.kind.value, str(d.event_date)) for d in later.news) == [
+        ("TA1012", "hta_decision", "2024-10-30"),
+        ("TA970", "hta_update", "2024-10-02"),
+    ]
+    product, _ = store.find_product("Nexpovio")
+    assert {e.reference for e in store.events(product_id=product.id)} >= {"TA970", "TA974"}
+
+
+def test_terminated_appraisal(sqlite_store: Store) -> None:
+    outcome = replay(sqlite_store, "ta1013_terminated.html")
+    (event,) = outcome.events
+    assert event[0].details["outcome"] == "terminated"
+    assert event[0].event_date == dt.date(2024, 11, 6)
+    assert "unable to make a recommendation" in event[0].evidence
+
+
+def test_in_development_project_status_and_every_expected_date(store: Store) -> None:
+    replay(store, "gid-ta11400_2024-06-01.html")
+    later = replay(store, "gid-ta11400_2024-11-01.html")
+    assert sorted((d.kind.value, str(d.event_date)) for d in later.news) == [
+        ("expected_date", "2025-06-11"),
+        ("hta_status", "2024-10-21"),
+    ]
+    expected = [e.details["text"] for e in store.events(kind="expected_date")]
+    assert expected == ["26 February 2025", "11 June 2025"]  # every value seen is kept
+    status = store.events(kind="hta_status")[-1]
+    assert status.details["status"] == "Suspended" and "pause the appraisal" in status.evidence
+    assert store.find_product("zetamab")[0].name == "zetamab"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("ta_without_next_data.html", "no <script id='__NEXT_DATA__'>"),
+        ("ta_without_decision.html", "no recommendation sentence in section 1"),
+    ],
+)
+def test_pages_missing_their_data_are_health_failures(
+    store: Store, name: str, message: str
+) -> None:
+    replay(store, "listing_published_2024-06-01.html")
+    before = [(e.reference, e.discriminator, e.details) for e in store.events()]
+    outcome = replay(store, name)
+    assert outcome.status == "failed" and message in outcome.message
+    assert [(e.reference, e.discriminator, e.details) for e in store.events()] == before
+    assert not store.health()[0].healthy
+
+
+def test_polls_listing_and_follows_tracked_pages_over_http(
+    httpserver: HTTPServer, sqlite_store: Store
+) -> None:
+    base = httpserver.url_for("").rstrip("/")
+    listing = (DATA / "listing_published_2024-06-01.html").read_bytes()
+    httpserver.expect_request("/guidance/published").respond_with_data(
+        listing, content_type="text/html"
+    )
+    httpserver.expect_request("/guidance/ta970").respond_with_data(
+        (DATA / "ta970.html").read_bytes()
+    )
+    httpserver.expect_request("/guidance/ta974").respond_with_data(
+        (DATA / "ta974.html").read_bytes()
+    )
+    source = nice(
+        base_url=base, listings=["/guidance/published?ngt=Technology%20appraisal%20guidance"]
+    )
+    fetcher = Fetcher(FetchConfig(min_interval_seconds=0, host_intervals={}))
+    outcomes = poll(sqlite_store, source, fetcher)
+    # First poll: only the pages of tracked products (selinexor) are read, not TA875.
+    assert [o.url.removeprefix(base) for o in outcomes] == [
+        "/guidance/published?ngt=Technology%20appraisal%20guidance",
+        "/guidance/ta974",
+        "/guidance/ta970",
+    ]
+    outcomes = {e.reference: e.details["outcome"] for e in sqlite_store.events(kind="hta_decision")}
+    assert outcomes == {"TA970": "recommended", "TA974": "recommended_restricted", "TA875": None}
+
+
+def test_title_names_the_first_technology_only() -> None:
+    from regtrack.sources.nice.records import names
+
+    assert [
+        n.name
+        for n in names(
+            "Daratumumab with lenalidomide and dexamethasone for untreated myeloma [ID4014]"
+        )
+    ] == ["daratumumab"]
+    assert [
+        (n.name, n.kind.value) for n in names("Semaglutide (Wegovy) for managing overweight")
+    ] == [("semaglutide", "inn"), ("Wegovy", "brand")]
+    assert [
+        n.name for n in names("Tixagevimab plus cilgavimab for preventing COVID-19 [ID6136]")
+    ] == ["tixagevimab"]
+    with pytest.raises(ShapeError, match="without its 'Status' label"):
+        documents.read(
+            b"Nothing to see", "https://www.nice.org.uk/guidance/indevelopment/gid-ta1", "https://x"
+        )
