@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from regtrack.cli import cli
+from regtrack.sources import SOURCES
 
 SMALL_CONFIG = """
 [database]
@@ -99,7 +100,7 @@ def test_sources_and_reparse(config: Path, ema_reports: dict[str, Path]) -> None
     lines = run(config, "reparse").output.splitlines()
     assert lines[0] == "ema: 2 snapshots replayed, 0 events added"
     assert lines[1:] == [
-        f"{n}: 0 snapshots replayed, 0 events added" for n in ("fda", "nice", "smc")
+        f"{n}: 0 snapshots replayed, 0 events added" for n in sorted(SOURCES) if n != "ema"
     ]
     assert (
         run(config, "reparse", "ema").output.strip() == "ema: 2 snapshots replayed, 0 events added"
@@ -120,7 +121,7 @@ def test_bad_document_exits_non_zero_and_says_where(config: Path, tmp_path: Path
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["poll", "nosuch"], "unknown source 'nosuch' (known: ema, fda, nice, smc)"),
+        (["poll", "nosuch"], "unknown source 'nosuch' (known: ema, fda, mhra, nice, smc)"),
         (
             ["poll", "ema", "--from-file", "/no/such/file.xlsx"],
             "cannot read /no/such/file.xlsx: No such file or directory",
@@ -169,6 +170,7 @@ HEAVY = ("openpyxl", "bs4", "requests", "jinja2", "apscheduler", "lxml")
 PROBE = """
 import sys
 from regtrack.cli import cli
+from regtrack.sources import SOURCES
 try:
     cli(sys.argv[1:], prog_name="regtrack")
 except SystemExit:

@@ -50,7 +50,7 @@ def test_environment_names_the_file_and_overrides_the_database(tmp_path: Path) -
             "sources.ema.min_rows: Input should be greater than or equal to 1",
         ),
         ("[sources.ema]\nmax_vanished_fraction = 2\n", "sources.ema.max_vanished_fraction"),
-        ("[sources.mhra]\nenabled = true\n", "sources.mhra: unknown key"),
+        ("[sources.who]\nenabled = true\n", "sources.who: unknown key"),
         ("[sources.nice]\nfollow_pages = 'all'\n", "sources.nice.follow_pages: Input should be"),
         ("[sources.fda]\nbatch_size = 500\n", "sources.fda.batch_size: Input should be less than"),
         (

@@ -26,7 +26,7 @@ def test_every_source_declares_the_contract(name: str) -> None:
 
 def test_unknown_source_lists_the_known_ones() -> None:
     with pytest.raises(
-        UnknownSourceError, match=r"unknown source 'emma' \(known: ema, fda, nice, smc\)"
+        UnknownSourceError, match=r"unknown source 'emma' \(known: ema, fda, mhra, nice, smc\)"
     ):
         sources.get("emma", Config())
 

@@ -178,7 +178,7 @@ def sources_command(app: App) -> None:
             name,
             ("ok" if h.healthy else "UNHEALTHY") + ("" if enabled else " (disabled)"),
             _when(h.last_attempt_at), _when(h.last_success_at), str(h.consecutive_failures),
-            _when(h.document_generated_at), h.last_error or "",
+            _when(h.document_generated_at), "; ".join(filter(None, [h.last_error, h.notes])),
         ))  # fmt: skip
     header = ("SOURCE", "HEALTH", "LAST ATTEMPT", "LAST SUCCESS", "FAILURES", "DOCUMENT DATE",
               "LAST ERROR")  # fmt: skip

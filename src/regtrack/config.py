@@ -43,6 +43,15 @@ class EMAConfig(_Strict):
     url: str = (
         "https://www.ema.europa.eu/en/documents/report/medicines-output-medicines-report_en.xlsx"
     )
+    #: EPAR pages and Commission Union Register pages to read for exact EU decision dates:
+    #: "new" (products new or changed in the report; tracked products only on a first poll),
+    #: "tracked" or "none".
+    follow_pages: Literal["new", "tracked", "none"] = "new"
+    union_register_url: str = (
+        "https://ec.europa.eu/health/documents/community-register/html/h{number}.htm"
+    )
+    #: EU numbers for products whose EPAR page does not give one: product number -> EU number.
+    eu_numbers: dict[str, str] = {}
     include_veterinary: bool = False
     #: Fewer rows than this is a truncated or wrong document, not a register.
     min_rows: int = Field(default=1000, ge=1)
@@ -104,9 +113,35 @@ class SMCConfig(_Strict):
     interval_hours: float = Field(default=24.0, gt=0)
 
 
+class MHRAConfig(_Strict):
+    enabled: bool = True
+    #: GOV.UK Content API of the yearly grants publication; {year} is filled in. The next
+    #: year's is read too from December on.
+    grants_url: str = (
+        "https://www.gov.uk/api/content/government/publications/"
+        "marketing-authorisations-granted-in-{year}"
+    )
+    #: Earlier years to read as well (history).
+    years: list[int] = []
+    #: GOV.UK Search API: MHRA press releases and news stories, newest first.
+    announcements_url: str = (
+        "https://www.gov.uk/api/search.json?filter_organisations="
+        "medicines-and-healthcare-products-regulatory-agency&filter_format=press_release"
+        "&filter_format=news_story&order=-public_timestamp&count=50"
+    )
+    #: products.mhra.gov.uk search index (SmPC/PIL/PAR documents). It needs a query key:
+    #: REGTRACK_MHRA_PRODUCTS_KEY or products_key; without one this feed is skipped.
+    products_url: str = "https://mhraproducts4853.search.windows.net/indexes/products-index/docs"
+    products_key: str | None = None
+    #: A grants PDF with fewer rows is truncated or not a grants list.
+    min_rows: int = Field(default=1, ge=1)
+    interval_hours: float = Field(default=24.0, gt=0)
+
+
 class SourcesConfig(_Strict):
     ema: EMAConfig = EMAConfig()
     fda: FDAConfig = FDAConfig()
+    mhra: MHRAConfig = MHRAConfig()
     nice: NICEConfig = NICEConfig()
     smc: SMCConfig = SMCConfig()
 
@@ -157,11 +192,17 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None) -> Conf
     url = environ.get("REGTRACK_DATABASE_URL")
     if url:
         config = config.model_copy(update={"database": DatabaseConfig(url=url)})
-    key = environ.get("REGTRACK_OPENFDA_API_KEY")
-    if key and not config.sources.fda.api_key:
-        fda = config.sources.fda.model_copy(update={"api_key": key})
-        sources = config.sources.model_copy(update={"fda": fda})
-        config = config.model_copy(update={"sources": sources})
+    # Keys come from the environment rather than a file under version control.
+    for section, field, variable in (
+        ("fda", "api_key", "REGTRACK_OPENFDA_API_KEY"),
+        ("mhra", "products_key", "REGTRACK_MHRA_PRODUCTS_KEY"),
+    ):
+        key = environ.get(variable)
+        current = getattr(config.sources, section)
+        if key and not getattr(current, field):
+            updated = current.model_copy(update={field: key})
+            sources = config.sources.model_copy(update={section: updated})
+            config = config.model_copy(update={"sources": sources})
     return config
 
 

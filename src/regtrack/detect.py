@@ -167,6 +167,11 @@ def refine(stored: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any] 
     for key, value in new["details"].items():
         if value is not None and details.get(key) is None:
             details[key] = value
+    # Flags a register gives only as they are now ("flags_as_of") yield to a source that
+    # knows them as they were at the decision (the Union Register's run of renewals).
+    if "flags_as_of" in details and new["details"].get("conditional") is not None:
+        details["conditional"] = new["details"]["conditional"]
+        del details["flags_as_of"]
     if update.get("kind") or update.get("event_date"):
         details |= {k: v for k, v in new["details"].items() if v is not None}
     if update.get("event_date"):

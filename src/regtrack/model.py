@@ -258,3 +258,5 @@ class SourceHealth(SQLModel, table=True):
     parse_health: str | None = None
     document_generated_at: dt.datetime | None = None
     records: int | None = None
+    #: Feeds skipped on purpose, and why (a feed that needs a key nobody configured).
+    notes: str | None = None

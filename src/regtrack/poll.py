@@ -57,6 +57,8 @@ def poll(
     if fetcher is None:
         raise ValueError("poll needs a fetcher unless it replays a file")
     outcomes: list[PollOutcome] = []
+    with store.transaction() as tx:
+        tx.record_notes(source.name, "; ".join(source.skipped()) or None)
     queue = deque(source.feeds())
     seen = set(queue)
     while queue and len(outcomes) < MAX_DOCUMENTS:

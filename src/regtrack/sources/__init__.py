@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from ..config import Config
 from ..errors import UnknownSourceError
-from . import ema, fda, nice, smc
+from . import ema, fda, mhra, nice, smc
 from .base import Source
 
 SOURCES: dict[str, type[Source]] = {
     "ema": ema.EMAReport,
     "fda": fda.FDA,
+    "mhra": mhra.MHRA,
     "nice": nice.NICE,
     "smc": smc.SMC,
 }

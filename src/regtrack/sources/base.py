@@ -56,6 +56,10 @@ class Source(ABC):
         "no matches"); anywhere else they are fetch failures."""
         return ()
 
+    def skipped(self) -> list[str]:
+        """Feeds left out on purpose, each with its reason (shown in source health)."""
+        return []
+
     def replay_url(self, content: bytes) -> str:
         """The feed URL a replayed file stands for (its kind recognised from content)."""
         return self.feeds()[0]

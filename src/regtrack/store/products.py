@@ -33,6 +33,8 @@ class Products:
     def resolve(self, names: Sequence[ProductName], *, origin: str) -> int:
         """The product these names belong to, or a provisional id for a new one named by its
         INN; names not yet known become aliases. Provisional ids are negative until `flush`."""
+        if not names:
+            raise ValueError("a record with no product name at all (a source's bug)")
         if self._aliases is None:
             self._aliases = dict(self.session.exec(select(Alias.norm, Alias.product_id)).all())
         aliases = self._aliases

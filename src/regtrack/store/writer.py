@@ -239,6 +239,11 @@ class Writer:
         self.session.add(health)
         return health
 
+    def record_notes(self, source: str, notes: str | None) -> None:
+        health = self.session.get(SourceHealth, source) or SourceHealth(source=source)
+        health.notes = notes
+        self.session.add(health)
+
     def record_parse_failure(self, source: str, error: str) -> SourceHealth:
         health = self.record_health(source, ok=False, error=error)
         health.parse_health = f"failed: {error}"

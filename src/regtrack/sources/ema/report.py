@@ -5,14 +5,9 @@ Pure: parses bytes it is given; never fetches, never stores. openpyxl loads only
 
 from __future__ import annotations
 
-import datetime as dt
-import html
-import io
-import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ...config import Config, EMAConfig
 from ...errors import ShapeError
@@ -25,27 +20,31 @@ from ...model import (
     ParseResult,
     ProductName,
 )
+from ...names import normalise
+from .. import pages
 from ..base import Source
-from . import rules
-from .columns import COLUMNS, DATES, FLAGS, KEYS, REQUIRED, snake
-
-#: The report's generation stamp is in the EMA's local time (Amsterdam).
-EMA_TZ = ZoneInfo("Europe/Amsterdam")
-_GENERATED = re.compile(r"(\d{2}/\d{2}/\d{4})\s*-\s*(\d{2}:\d{2})")
+from . import forms, rules, union
 
 
 class EMAReport(Source):
     name = "ema"
     agency = Agency.EMA
-    description = "EMA medicines report: the whole EU register (XLSX, or its JSON twin)"
-    document_kinds = ("ema-medicines-report-xlsx", "ema-medicines-report-json")
+    description = "EMA medicines report (XLSX or JSON), EPAR pages and the EC Union Register"
+    document_kinds = (
+        "ema-medicines-report-xlsx",
+        "ema-medicines-report-json",
+        "ema-epar-page",
+        "ec-union-register-page",
+    )
 
-    def __init__(self, settings: EMAConfig) -> None:
+    def __init__(self, settings: EMAConfig, tracked: list[str] | None = None) -> None:
         self.settings = settings
+        self.tracked = {normalise(n) for n in tracked or [] if normalise(n)}
 
     @classmethod
     def from_config(cls, config: Config) -> EMAReport:
-        return cls(config.sources.ema)
+        names = [n for p in config.products for n in (p.name, *p.aliases)]
+        return cls(config.sources.ema, names)
 
     def feeds(self) -> list[str]:
         return [self.settings.url]
@@ -59,18 +58,18 @@ class EMAReport(Source):
     def parse(self, document: Document) -> ParseResult:
         head = document.content[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
         if head.startswith(b"PK\x03\x04"):
-            kind, generated, rows = self.document_kinds[0], *_xlsx_rows(document.content)
+            kind, generated, rows = self.document_kinds[0], *forms.xlsx_rows(document.content)
         elif head[:1] in (b"[", b"{"):
-            kind, generated, rows = self.document_kinds[1], *_json_rows(document.content)
+            kind, generated, rows = self.document_kinds[1], *forms.json_rows(document.content)
         elif head[:1] == b"<":
-            raise ShapeError("an HTML/XML page, not the EMA medicines report (XLSX or JSON)")
+            return self._page(document)
         else:
             raise ShapeError("not the EMA medicines report: neither an XLSX nor a JSON document")
         observations: dict[str, Observation] = {}
         count = 0
         for number, row in rows:
             count += 1
-            fields = _normalise(row, number)
+            fields = forms.normalise_row(row, number)
             if not fields.get("reference"):
                 continue
             if fields["category"] != "Human" and not self.settings.include_veterinary:
@@ -83,10 +82,74 @@ class EMAReport(Source):
             )
         return ParseResult(list(observations.values()), kind, generated, complete=True)
 
+    def _page(self, document: Document) -> ParseResult:
+        """A Union Register page or an EPAR page (the report's HTML neighbours)."""
+        text = pages.decode(document.content)
+        # Recognised by its title too, so a page that lost its data says so precisely.
+        if "dataSet_" in text or "Union Register of medicinal products" in text:
+            obs = union.register_page(text, document.url)
+            return ParseResult([obs], "ec-union-register-page", None, complete=False)
+        if "data-medicine-status" in text or "EMA product number" in text:
+            obs = union.epar_page(text, document.url)
+            return ParseResult([obs], "ema-epar-page", None, complete=False)
+        raise ShapeError(
+            "an HTML/XML page, neither the medicines report, a Union Register nor an EPAR page"
+        )
+
+    def replay_url(self, content: bytes) -> str:
+        text = content[:200_000]
+        if b"dataSet_" in text or b"Union Register of medicinal products" in text:
+            return self.settings.union_register_url.format(number="replayed")
+        if b"data-medicine-status" in text or b"EMA product number" in text:
+            return "https://www.ema.europa.eu/en/medicines/human/EPAR/replayed"
+        return self.settings.url
+
+    def follow(
+        self, document: Document, result: ParseResult, changed: Collection[str], first_poll: bool
+    ) -> list[str]:
+        """From the report, the EPAR pages of products new or changed (tracked ones on a first
+        poll); from an EPAR page, the Union Register page its EU number names."""
+        mode = self.settings.follow_pages
+        if mode == "none" or result.document_kind == "ec-union-register-page":
+            return []
+        if result.document_kind == "ema-epar-page":
+            (obs,) = result.observations
+            url = self._register_url(obs.reference, obs.fields["epar"].get("eu_number"))
+            return [url] if url else []
+        urls = []
+        for obs in result.observations:
+            if obs.reference not in changed or not obs.fields.get("url"):
+                continue
+            if (mode == "tracked" or first_poll) and not self._tracked(obs):
+                continue
+            urls.append(obs.fields["url"])
+            configured = self._register_url(obs.reference, None)
+            if configured:
+                urls.append(configured)
+        return urls
+
+    def _register_url(self, reference: str, eu_number: str | None) -> str | None:
+        number = eu_number or self.settings.eu_numbers.get(reference)
+        match = re.search(r"EU/\d/\d{2}/(\d+)", number or "")
+        if not match:
+            return None
+        return self.settings.union_register_url.format(number=f"{int(match[1]):03d}")
+
+    def _tracked(self, obs: Observation) -> bool:
+        return any(normalise(n.name) in self.tracked for n in obs.names)
+
+    def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation:
+        """The report, its EPAR page and the Union Register page are one record: each keeps
+        what the others said."""
+        merged = {**before, **observation.fields}
+        return Observation(observation.reference, observation.names, merged)
+
     # --- event rules (SOURCES.md, EMA) -------------------------------------------------------
 
     def history(self, observation: Observation, result: ParseResult) -> list[EventDraft]:
         f = observation.fields
+        if "status" not in f:  # a page seen before the report: its own events only
+            return union.events({}, observation) if "union" in f else []
         events = []
         if f.get("opinion_date"):
             events.append(rules.opinion(observation, result))
@@ -99,6 +162,10 @@ class EMAReport(Source):
         self, before: Mapping[str, Any], observation: Observation, result: ParseResult
     ) -> list[EventDraft]:
         after = observation.fields
+        if "union" in after and after["union"] != before.get("union"):
+            return union.events(before, observation)
+        if "status" not in after or result.document_kind not in self.document_kinds[:2]:
+            return []
         events = []
         if after.get("opinion_date") and after["opinion_date"] != before.get("opinion_date"):
             events.append(rules.opinion(observation, result))
@@ -112,139 +179,6 @@ class EMAReport(Source):
             if any(before.get(k) != after.get(k) for k in rules.PROCEDURE_FIELDS):
                 events.append(rules.variation(before, observation, result))
         return events
-
-
-# --- reading the two forms ------------------------------------------------------------------
-
-Rows = Iterable[tuple[int, dict[str, Any]]]
-
-
-def _xlsx_rows(content: bytes) -> tuple[dt.datetime | None, Rows]:
-    import zipfile
-
-    import openpyxl  # deferred: only a poll of the EMA report needs it
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
-        raise ShapeError(f"XLSX cannot be opened (truncated or damaged?): {err}") from err
-    if "Medicine" not in book.sheetnames:
-        raise ShapeError(f"XLSX has no sheet 'Medicine' (sheets: {', '.join(book.sheetnames)})")
-    sheet = book["Medicine"]
-    top = list(sheet.iter_rows(min_row=1, max_row=20, max_col=60, values_only=True))
-    generated = None
-    for cell in top[0] if top else ():
-        match = _GENERATED.search(str(cell or ""))
-        if match:
-            generated = _stamp(match)
-    for offset, cells in enumerate(top):
-        if "EMA product number" in cells:
-            header_row = offset + 1
-            header = [snake(str(c)) if c is not None else "" for c in cells]
-            break
-    else:
-        raise ShapeError("XLSX: no header row with 'EMA product number' in the first 20 rows")
-    while header and not header[-1]:
-        header.pop()
-    _check_columns(header, "XLSX")
-
-    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
-        try:
-            cells_by_row = sheet.iter_rows(
-                min_row=header_row + 1, max_col=len(header), values_only=True
-            )
-            for number, cells in enumerate(cells_by_row, start=header_row + 1):
-                if any(c is not None for c in cells):
-                    yield (
-                        number,
-                        {KEYS[h]: c for h, c in zip(header, cells, strict=False) if h in KEYS},
-                    )
-        except (KeyError, ValueError, OSError) as err:
-            raise ShapeError(f"XLSX is damaged after row {header_row}: {err}") from err
-
-    return generated, rows()
-
-
-def _json_rows(content: bytes) -> tuple[dt.datetime | None, Rows]:
-    try:
-        data = json.loads(content.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ShapeError(f"JSON cannot be read (truncated?): {err}") from err
-    records = data.get("data") if isinstance(data, dict) else data
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise ShapeError("JSON is neither a list of records nor {'meta': ..., 'data': [...]}")
-    if records:
-        _check_columns([snake(k) for k in records[0]], "JSON")
-    generated = None
-    meta = data.get("meta") if isinstance(data, dict) else None
-    if isinstance(meta, dict):
-        match = _GENERATED.search(json.dumps(meta))
-        if match:
-            generated = _stamp(match)
-    rows = (
-        (n, {KEYS[snake(k)]: v for k, v in r.items() if snake(k) in KEYS})
-        for n, r in enumerate(records, start=1)
-    )
-    return generated, rows
-
-
-def _stamp(match: re.Match[str]) -> dt.datetime:
-    local = dt.datetime.strptime(" ".join(match.groups()), "%d/%m/%Y %H:%M")
-    return local.replace(tzinfo=EMA_TZ)
-
-
-def _check_columns(header: list[str], form: str) -> None:
-    present = {KEYS[h] for h in header if h in KEYS}
-    missing = [COLUMNS[name] for name in REQUIRED if name not in present]
-    if missing:
-        raise ShapeError(f"{form}: required column(s) missing or renamed: {'; '.join(missing)}")
-
-
-_PRODUCT_NUMBER = re.compile(r"^(?:EMEA/)?([HV])/C/(\d{6})\b")
-
-
-def _reference(value: str) -> tuple[str, bool]:
-    """'H/C/002840/N/0049' -> 'EMEA/H/C/002840'. The real report has such slips; a value with
-    no product number in it at all ('R/0023') is kept as published and flagged irregular."""
-    match = _PRODUCT_NUMBER.match(value)
-    if match:
-        return f"EMEA/{match[1]}/C/{match[2]}", False
-    return value, True
-
-
-def _normalise(row: dict[str, Any], number: int) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for name, value in row.items():
-        if isinstance(value, str):
-            value = html.unescape(value).replace("\xa0", " ").strip() or None
-        try:
-            if name in DATES:
-                value = _date(value)
-            elif name in FLAGS:
-                value = {"Yes": True, "No": False, None: None}[value]
-            elif name == "revision" and value is not None:
-                value = int(value)
-        except (KeyError, ValueError) as err:
-            raise ShapeError(
-                f"row {number}, column {COLUMNS[name]!r}: {value!r} unreadable"
-            ) from err
-        fields[name] = value
-    if fields.get("reference"):
-        fields["reference"], irregular = _reference(fields["reference"])
-        if irregular:
-            fields["reference_irregular"] = True
-    return fields
-
-
-def _date(value: Any) -> str | None:
-    """'26/03/2021' (or a date cell) -> '2021-03-26'."""
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return dt.datetime.strptime(str(value), "%d/%m/%Y").date().isoformat()
 
 
 def _observation(fields: dict[str, Any]) -> Observation:

@@ -1,0 +1,90 @@
+"""MHRA announcements from the GOV.UK Search API: press releases and news stories that say a
+medicine was approved, conditionally approved, or moved to a full authorisation. Pure.
+
+What they say is inferred from their words, so every event from here is marked inferred.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ...errors import ShapeError
+
+_APPROVES = re.compile(
+    r"\b(?:approves?|approved|authoris(?:es|ed)|grants?|granted)\b", re.IGNORECASE
+)
+_CONVERTS = re.compile(
+    r"\b(?:full|standard) marketing authorisation\b|\bconverted\b|\bno longer conditional\b",
+    re.IGNORECASE,
+)
+_CONDITIONAL = re.compile(r"\bconditional(?:ly)?\b", re.IGNORECASE)
+#: 'selinexor (Nexpovio)': a medicine named with its brand, the surest subject.
+_NAMED = re.compile(r"\b(?P<name>[A-Za-z][\w-]{3,})\s+\((?P<brand>[A-Z][^)]*)\)")
+_AFTER_VERB = re.compile(
+    r"\b(?:approves?|authoris(?:es|ed)|grants?)\s+(?P<name>[A-Za-z][\w-]+)", re.IGNORECASE
+)
+_BEFORE_VERB = re.compile(r"^(?P<name>[A-Z][\w-]+)\s+(?:is\s+|has been\s+)?(?:approved|authorised)")
+_NOT_NAMES = {"the", "first", "new", "conditional", "marketing", "a", "an", "full", "approval"}
+
+
+def read(content: bytes) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ShapeError(f"GOV.UK Search API response is not JSON: {err}") from err
+    results = data.get("results") if isinstance(data, dict) else None
+    if not isinstance(results, list):
+        raise ShapeError("GOV.UK Search API response has no 'results' list")
+    out = []
+    for item in results:
+        if not isinstance(item, dict) or not item.get("link"):
+            raise ShapeError("GOV.UK Search API result without a link")
+        text = f"{item.get('title') or ''}. {item.get('description') or ''}"
+        verdict = classify(text)
+        if verdict is None:
+            continue  # not about an approval
+        name, brand = _subject(text)
+        out.append(
+            {
+                "record": "announcement",
+                "reference": item["link"],
+                "title": item.get("title"),
+                "sentence": _sentence(text),
+                "published": (item.get("public_timestamp") or "")[:10] or None,
+                "verdict": verdict,
+                "name": name,
+                "brand": brand,
+            }
+        )
+    return out
+
+
+def classify(text: str) -> str | None:
+    """'conversion', 'conditional' or 'authorisation' for an approval announcement, else None."""
+    if not _APPROVES.search(text):
+        return None
+    if _CONVERTS.search(text) and _CONDITIONAL.search(text):
+        return "conversion"
+    return "conditional" if _CONDITIONAL.search(text) else "authorisation"
+
+
+def _subject(text: str) -> tuple[str | None, str | None]:
+    named = _NAMED.search(text)
+    if named and named["name"].lower() not in _NOT_NAMES:
+        return named["name"].lower(), named["brand"].strip()
+    before = _BEFORE_VERB.match(text)
+    if before and before["name"].lower() not in _NOT_NAMES | {"mhra"}:
+        return before["name"].lower(), None
+    for match in _AFTER_VERB.finditer(text):
+        if match["name"].lower() not in _NOT_NAMES:
+            return match["name"].lower(), None
+    return None, None
+
+
+def _sentence(text: str) -> str:
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if _APPROVES.search(sentence):
+            return sentence.strip()
+    return text.strip()
