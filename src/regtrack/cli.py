@@ -174,14 +174,26 @@ def sources_command(app: App) -> None:
                 (name, "enabled" if enabled else "disabled", "never polled", "", "", "", "")
             )
             continue
-        rows.append((
-            name,
-            ("ok" if h.healthy else "UNHEALTHY") + ("" if enabled else " (disabled)"),
-            _when(h.last_attempt_at), _when(h.last_success_at), str(h.consecutive_failures),
-            _when(h.document_generated_at), "; ".join(filter(None, [h.last_error, h.notes])),
-        ))  # fmt: skip
-    header = ("SOURCE", "HEALTH", "LAST ATTEMPT", "LAST SUCCESS", "FAILURES", "DOCUMENT DATE",
-              "LAST ERROR")  # fmt: skip
+        rows.append(
+            (
+                name,
+                ("ok" if h.healthy else "UNHEALTHY") + ("" if enabled else " (disabled)"),
+                _when(h.last_attempt_at),
+                _when(h.last_success_at),
+                str(h.consecutive_failures),
+                _when(h.document_generated_at),
+                "; ".join(filter(None, [h.last_error, h.notes])),
+            )
+        )
+    header = (
+        "SOURCE",
+        "HEALTH",
+        "LAST ATTEMPT",
+        "LAST SUCCESS",
+        "FAILURES",
+        "DOCUMENT DATE",
+        "LAST ERROR",
+    )
     click.echo(table(header, rows))
 
 
@@ -202,6 +214,100 @@ def reparse(app: App, source_names: tuple[str, ...]) -> None:
             f"{source.name}: {len(outcomes)} snapshots replayed, {added} events added"
             + (f", {failed} documents failed their shape checks" if failed else "")
         )
+
+
+@cli.command()
+@click.option(
+    "--frequency",
+    "frequencies",
+    type=click.Choice(["immediate", "daily", "weekly"]),
+    multiple=True,
+    help="Only these digests (default: all that are due).",
+)
+@click.option("--dry-run", is_flag=True, help="Render what would be sent to stdout; store nothing.")
+@click.option("--send", is_flag=True, help="Also deliver the outbox now (else compose only).")
+@pass_app
+def digest(app: App, frequencies: tuple[str, ...], dry_run: bool, send: bool) -> None:
+    """Run one digest round now: compose due digests, "now tracking" summaries and operator
+    alerts into the outbox, and with --send deliver them."""
+    from .alerts import FREQUENCIES, Alerts
+    from .digest import Renderer
+    from .model import utcnow
+
+    now = utcnow()
+    renderer = (
+        Renderer(Path(app.config.mail.templates)) if app.config.mail.templates else Renderer()
+    )
+    result = Alerts(app.config, app.store, renderer).digest_round(
+        now, frequencies or FREQUENCIES, dry_run=dry_run
+    )
+    if dry_run:
+        click.echo("\n\n".join(result.previews) or "nothing to send")
+        return
+    from .operators import operator_round
+
+    operator = operator_round(app.config, app.store, renderer, now)
+    for frequency, start, end in result.windows:
+        click.echo(f"{frequency} window {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
+    for recipient, subject in result.composed:
+        click.echo(f"  composed for {recipient}: {subject}")
+    for subject in operator:
+        click.echo(f"  operator alert: {subject}")
+    if send:
+        _deliver(app, now)
+
+
+def _deliver(app: App, now: dt.datetime) -> None:
+    from .delivery import deliver
+    from .mail import backend_from
+
+    done = deliver(app.store, backend_from(app.config.mail), app.config.mail, now)
+    click.echo(
+        f"sent {done.sent}, retrying {done.retried}, failed {done.failed}, "
+        f"uncertain {done.uncertain}"
+    )
+
+
+@cli.command()
+@click.option("--resend", type=int, help="Send this message (by its id) again, deliberately.")
+@click.option("--send", is_flag=True, help="Deliver what is due now.")
+@pass_app
+def outbox(app: App, resend: int | None, send: bool) -> None:
+    """The stored email: pending, claimed (delivery uncertain), sent, failed."""
+    from .model import utcnow
+
+    if resend is not None:
+        from .delivery import resend as resend_one
+        from .mail import backend_from
+
+        resend_one(app.store, backend_from(app.config.mail), resend, utcnow())
+        click.echo(f"message {resend} sent again")
+        return
+    if send:
+        _deliver(app, utcnow())
+        return
+    from .timeline import table
+
+    with app.store.transaction() as tx:
+        rows = [m for s in ("pending", "claimed", "failed", "sent") for m in tx.messages_in(s)]
+    click.echo(
+        table(
+            ("ID", "STATE", "TO", "SUBJECT", "CREATED", "SENT", "ATTEMPTS", "LAST ERROR"),
+            [
+                (
+                    str(m.id),
+                    m.state,
+                    m.recipient,
+                    m.subject[:60],
+                    _when(m.created_at),
+                    _when(m.sent_at),
+                    str(m.attempts),
+                    m.last_error or "",
+                )
+                for m in rows
+            ],
+        )
+    )
 
 
 def _when(value: dt.datetime | None) -> str:

@@ -146,6 +146,74 @@ class SourcesConfig(_Strict):
     smc: SMCConfig = SMCConfig()
 
 
+Frequency = Literal["immediate", "daily", "weekly"]
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class SubscriptionConfig(_Strict):
+    """What one person follows, and how often they hear of it."""
+
+    frequency: Frequency = "daily"
+    #: Product names or any alias (INN, brand, code); empty with no agencies or kinds = none.
+    products: list[str] = []
+    agencies: list[Literal["EMA", "MHRA", "FDA", "NICE", "SMC"]] = []
+    kinds: list[str] = []
+    everything: bool = False
+    #: Named in the footer and the List-Unsubscribe header.
+    name: str | None = None
+
+
+class RecipientConfig(_Strict):
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    name: str | None = None
+    subscriptions: list[SubscriptionConfig] = Field(min_length=1)
+
+
+class OperatorsConfig(_Strict):
+    emails: list[str] = []
+    #: Consecutive failed fetches before the operator hears of it.
+    failures_before_alert: int = Field(default=3, ge=1)
+    #: Hours after which a source's own document is stale (the EMA report is regenerated
+    #: twice a day; the Drugs@FDA files weekly).
+    stale_after_hours: dict[str, float] = {"ema": 72, "fda": 240}
+
+
+class MailConfig(_Strict):
+    #: "file" writes .eml files to `directory` (works with no mail server); "smtp" sends.
+    backend: Literal["file", "smtp"] = "file"
+    sender: str = "regtrack <regtrack@localhost>"
+    directory: str = "var/mail"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    #: The password never sits in config.toml: an environment variable, or a file (systemd's
+    #: credentials, a Docker secret).
+    password_env: str = "REGTRACK_SMTP_PASSWORD"
+    password_file: str | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    timezone: str = "Europe/London"
+    daily_at: str = Field(default="07:00", pattern=r"^\d{2}:\d{2}$")
+    weekly_on: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "monday"
+    #: Folder of the email templates (default: the repository's templates/emails).
+    templates: str | None = None
+    max_attempts: int = Field(default=5, ge=1)
+    retry_seconds: float = Field(default=60.0, ge=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r}") from err
+        return value
+
+
 class ProductConfig(_Strict):
     name: str = Field(min_length=1)
     aliases: list[str] = []
@@ -156,6 +224,9 @@ class Config(_Strict):
     fetch: FetchConfig = FetchConfig()
     sources: SourcesConfig = SourcesConfig()
     products: list[ProductConfig] = []
+    mail: MailConfig = MailConfig()
+    recipients: list[RecipientConfig] = []
+    operators: OperatorsConfig = OperatorsConfig()
 
     @field_validator("products")
     @classmethod

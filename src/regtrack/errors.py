@@ -30,6 +30,11 @@ class StoreError(RegtrackError):
     """
 
 
+class MailError(RegtrackError):
+    """Raised by `mail` backends when a message cannot be handed over (server down, refused,
+    authentication failed, folder not writable). The outbox keeps it and retries."""
+
+
 class SourceError(RegtrackError):
     """An expected failure of one source: stored as source health, never a crash of the daemon."""
 

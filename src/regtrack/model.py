@@ -260,3 +260,74 @@ class SourceHealth(SQLModel, table=True):
     records: int | None = None
     #: Feeds skipped on purpose, and why (a feed that needs a key nobody configured).
     notes: str | None = None
+
+
+class DigestRun(SQLModel, table=True):
+    """One digest window composed (immediate, daily or weekly); a missed window is caught up."""
+
+    __table_args__ = (UniqueConstraint("frequency", "window_end"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    frequency: str
+    window_start: dt.datetime
+    window_end: dt.datetime
+    messages: int = 0
+    composed_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A composed email: stored before it is sent, marked sent only once the server took it.
+
+    States: pending -> claimed (just before handing it over) -> sent; failed after the last
+    attempt. A message left claimed by a crash is "uncertain": it may have been delivered.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(unique=True, index=True)
+    purpose: str  # digest, operator, tracking
+    recipient: str
+    subject: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    state: str = Field(default="pending", index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    claimed_at: dt.datetime | None = None
+    sent_at: dt.datetime | None = None
+    attempts: int = 0
+    next_attempt_at: dt.datetime = Field(default_factory=utcnow)
+    last_error: str | None = None
+
+
+class OperatorState(SQLModel, table=True):
+    """Whether one operator condition (a source failing, stale, …) is on; alerts are sent on
+    changes only, so nothing is repeated while it stays the same."""
+
+    __table_args__ = (UniqueConstraint("source", "condition"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    condition: str
+    active: bool = False
+    detail: str | None = None
+    since: dt.datetime = Field(default_factory=utcnow)
+
+
+class TrackingNotice(SQLModel, table=True):
+    """A "now tracking" summary sent to one person for one product: sent once."""
+
+    __table_args__ = (UniqueConstraint("recipient", "product_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient: str
+    product_id: int = Field(foreign_key="product.id")
+    sent_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Notified(SQLModel, table=True):
+    """An event already gone out at one frequency (or to the operator): a poll that commits
+    late is still caught by the next window, and nothing goes out twice."""
+
+    __table_args__ = (UniqueConstraint("frequency", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    frequency: str
+    event_id: int = Field(foreign_key="event.id", index=True)

@@ -33,6 +33,7 @@ class EventRow(EventBase):
 
     id: int
     product: str
+    product_id: int
     snapshot_id: int | None = None
 
 
@@ -149,6 +150,7 @@ class Store:
         since: dt.date | None = None,
         backfill: bool | None = None,
         detected_by: dt.datetime | None = None,
+        detected_after: dt.datetime | None = None,
     ) -> list[EventRow]:
         day = func.coalesce(col(Event.event_date), func.date(col(Event.detected_at)))
         query = (
@@ -163,6 +165,7 @@ class Store:
             day >= since if since else None,
             col(Event.backfill) == backfill if backfill is not None else None,
             col(Event.detected_at) <= detected_by if detected_by else None,
+            col(Event.detected_at) > detected_after if detected_after else None,
         ]
         query = query.where(*[c for c in conditions if c is not None])
         with Session(self.engine) as session:

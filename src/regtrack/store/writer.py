@@ -29,13 +29,14 @@ from ..model import (
     utcnow,
 )
 from ..names import normalise
+from .outbox import OutboxWrites
 from .products import CHUNK, Products
 
 #: Rows per executemany: bounds the driver's copies of a whole register's rows.
 BATCH = 5000
 
 
-class Writer:
+class Writer(OutboxWrites):
     """The writes of one transaction (see `Store.transaction`)."""
 
     def __init__(self, session: Session) -> None:

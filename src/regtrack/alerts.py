@@ -1,0 +1,322 @@
+"""Alerting: who hears of which events and when, the operator's channel, and delivery through
+the outbox. Composes with `digest`, sends with `mail`; all SQL is the store's.
+
+Nothing lost: a message is stored (outbox) in the transaction that records its window, and
+marked sent only after the server took it. Nothing twice: Message-IDs derive from content,
+events already sent at a frequency are recorded, and a message whose delivery a crash left
+uncertain is not resent without the operator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from .config import WEEKDAYS, Config, MailConfig, RecipientConfig, SubscriptionConfig
+from .digest import Renderer, stable_id
+from .errors import MailError, ProductNotFoundError
+from .mail import Backend
+from .model import EventKind
+from .store import EventRow, Store
+from .timeline import date_text, describe, marks
+
+FREQUENCIES = ("immediate", "daily", "weekly")
+PERIOD = {
+    "immediate": dt.timedelta(days=1),
+    "daily": dt.timedelta(days=1),
+    "weekly": dt.timedelta(days=7),
+}
+#: A window also looks this far back, for events a slow poll committed after the last window.
+GRACE = dt.timedelta(days=1)
+MAX_CATCH_UP = 31
+
+
+def windows(
+    frequency: str, last_end: dt.datetime | None, now: dt.datetime, mail: MailConfig
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The windows due now, oldest first: every one missed since `last_end` is caught up."""
+    if frequency == "immediate":
+        start = last_end or now - PERIOD["immediate"]
+        return [(start, now)] if now > start else []
+    zone = ZoneInfo(mail.timezone)
+    hour, minute = (int(x) for x in mail.daily_at.split(":"))
+    local = now.astimezone(zone)
+    # Wall-clock arithmetic on zone-aware datetimes keeps the hour across daylight saving.
+    boundary = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if boundary > local:
+        boundary -= dt.timedelta(days=1)
+    if frequency == "weekly":
+        while boundary.weekday() != WEEKDAYS.index(mail.weekly_on):
+            boundary -= dt.timedelta(days=1)
+    ends: list[dt.datetime] = []
+    first = last_end.astimezone(zone) if last_end else boundary - PERIOD[frequency]
+    while boundary > first and len(ends) < MAX_CATCH_UP:
+        ends.append(boundary)
+        boundary -= PERIOD[frequency]
+    if not ends:
+        return []
+    ends.reverse()
+    starts = [first, *ends[:-1]]
+    return [(s.astimezone(dt.UTC), e.astimezone(dt.UTC)) for s, e in zip(starts, ends, strict=True)]
+
+
+def matches(subscription: SubscriptionConfig, event: EventRow, product_ids: set[int]) -> bool:
+    """Whether one subscription covers one event; removed records go to operators only."""
+    if event.kind == EventKind.RECORD_REMOVED or event.backfill:
+        return False
+    if subscription.everything:
+        return True
+    if not (subscription.products or subscription.agencies or subscription.kinds):
+        return False
+    return (
+        (not subscription.products or event.product_id in product_ids)
+        and (not subscription.agencies or event.agency in subscription.agencies)
+        and (not subscription.kinds or event.kind in subscription.kinds)
+    )
+
+
+@dataclass
+class Round:
+    """What one round composed or sent, for the CLI and the daemon's log."""
+
+    composed: list[tuple[str, str]] = field(default_factory=list)  # (recipient, subject)
+    windows: list[tuple[str, dt.datetime, dt.datetime]] = field(default_factory=list)
+    previews: list[str] = field(default_factory=list)
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    uncertain: int = 0
+
+
+class Alerts:
+    """The alerting half of regtrack, built by the CLI from config, store, renderer, backend."""
+
+    def __init__(self, config: Config, store: Store, renderer: Renderer) -> None:
+        self.config = config
+        self.store = store
+        self.renderer = renderer
+
+    # --- staff digests ----------------------------------------------------------------------
+
+    def digest_round(
+        self, now: dt.datetime, frequencies: Iterable[str] = FREQUENCIES, *, dry_run: bool = False
+    ) -> Round:
+        out = Round()
+        self._tracking(now, out, dry_run=dry_run)
+        used = {s.frequency for r in self.config.recipients for s in r.subscriptions}
+        for frequency in [f for f in frequencies if f in used]:
+            with self.store.transaction() as tx:
+                last = tx.last_window_end(frequency)
+            for start, end in windows(frequency, last, now, self.config.mail):
+                self._window(frequency, start, end, out, dry_run=dry_run)
+        return out
+
+    def _window(
+        self, frequency: str, start: dt.datetime, end: dt.datetime, out: Round, *, dry_run: bool
+    ) -> None:
+        candidates = self.store.events(
+            detected_after=start - GRACE, detected_by=end, backfill=False
+        )
+        with self.store.transaction() as tx:
+            done = tx.notified(frequency, [e.id for e in candidates])
+        events = [e for e in candidates if e.id not in done]
+        messages = []
+        for recipient in self.config.recipients:
+            subs = [s for s in recipient.subscriptions if s.frequency == frequency]
+            chosen = [e for e in events if any(matches(s, e, self._products(s)) for s in subs)]
+            if subs and chosen:
+                messages.append(self._digest(recipient, subs, frequency, start, end, chosen))
+        out.windows.append((frequency, start, end))
+        if dry_run:
+            out.previews += [m["content"].decode() for m in messages]
+            return
+        with self.store.transaction() as tx:
+            tx.enqueue(messages, end)
+            tx.record_notified(frequency, [e.id for e in events])
+            tx.record_run(frequency, start, end, len(messages))
+        out.composed += [(m["recipient"], m["subject"]) for m in messages]
+
+    def _digest(
+        self,
+        recipient: RecipientConfig,
+        subs: Sequence[SubscriptionConfig],
+        frequency: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        events: list[EventRow],
+    ) -> dict[str, Any]:
+        zone = ZoneInfo(self.config.mail.timezone)
+        products = sorted({e.product for e in events}, key=str.casefold)
+        subject = (
+            f"regtrack {frequency} digest: {len(events)} change{'s' if len(events) != 1 else ''}"
+            f" ({', '.join(products[:3])}{'…' if len(products) > 3 else ''})"
+        )
+        links = self._unsubscribe(recipient, subs)
+        context: dict[str, Any] = {
+            "subject": subject,
+            "recipient_name": recipient.name or recipient.email,
+            "frequency": frequency,
+            "count": len(events),
+            "products": _grouped(events),
+            "window_start": f"{start.astimezone(zone):%Y-%m-%d %H:%M}",
+            "window_end": f"{end.astimezone(zone):%Y-%m-%d %H:%M %Z}",
+            "subscriptions": [_sub_name(recipient, s) for s in subs],
+            **links,
+        }
+        message_id = stable_id(
+            "digest",
+            recipient.email,
+            frequency,
+            start.isoformat(),
+            end.isoformat(),
+            sorted(e.id for e in events),
+        )
+        return self._message(
+            "digest",
+            "digest",
+            context,
+            recipient.email,
+            subject,
+            message_id,
+            context["unsubscribe_url"],
+        )
+
+    def _tracking(self, now: dt.datetime, out: Round, *, dry_run: bool) -> None:
+        """One "now tracking" summary per person and newly followed product, with its history."""
+        for recipient in self.config.recipients:
+            with self.store.transaction() as tx:
+                done = tx.tracked_products(recipient.email)
+            for sub in recipient.subscriptions:
+                for product_id in sorted(self._products(sub) - done):
+                    events = self.store.events(product_id=product_id)
+                    if not events:
+                        continue
+                    done.add(product_id)
+                    product, aliases = self.store.find_product(events[0].product)
+                    subject = f"regtrack now tracks {product.name} for you"
+                    links = self._unsubscribe(recipient, [sub])
+                    context: dict[str, Any] = {
+                        "subject": subject,
+                        "recipient_name": recipient.name or recipient.email,
+                        "product": {
+                            "name": product.name,
+                            "aliases": _aliases(product.name, aliases),
+                        },
+                        "events": [_event(e) for e in events],
+                        "subscription": _sub_name(recipient, sub),
+                        **links,
+                    }
+                    message = self._message(
+                        "tracking",
+                        "tracking",
+                        context,
+                        recipient.email,
+                        subject,
+                        stable_id("tracking", recipient.email, product_id),
+                        links["unsubscribe_url"],
+                    )
+                    if dry_run:
+                        out.previews.append(message["content"].decode())
+                        continue
+                    with self.store.transaction() as tx:
+                        tx.enqueue([message], now)
+                        tx.record_tracking(recipient.email, product_id)
+                    out.composed.append((recipient.email, subject))
+
+    def _products(self, sub: SubscriptionConfig) -> set[int]:
+        ids = set()
+        for name in sub.products:
+            try:
+                product, _ = self.store.find_product(name)
+            except ProductNotFoundError:
+                continue  # not seen in any source yet: followed as soon as it is
+            if product.id is not None:
+                ids.add(product.id)
+        return ids
+
+    def _unsubscribe(
+        self, recipient: RecipientConfig, subs: Sequence[SubscriptionConfig]
+    ) -> dict[str, str]:
+        address = self.config.mail.sender.split("<")[-1].rstrip(">").strip()
+        names = ", ".join(_sub_name(recipient, s) for s in subs)
+        subject = quote(f"unsubscribe {names}")
+        return {
+            "unsubscribe_address": address,
+            "unsubscribe_url": f"mailto:{address}?subject={subject}",
+        }
+
+    def _message(
+        self,
+        purpose: str,
+        template: str,
+        context: dict[str, Any],
+        recipient: str,
+        subject: str,
+        message_id: str,
+        unsubscribe: str | None,
+    ) -> dict[str, Any]:
+        email = self.renderer.message(
+            template,
+            context,
+            sender=self.config.mail.sender,
+            recipient=recipient,
+            subject=subject,
+            message_id=message_id,
+            unsubscribe=f"<{unsubscribe}>" if unsubscribe else None,
+        )
+        return {
+            "message_id": message_id,
+            "purpose": purpose,
+            "recipient": recipient,
+            "subject": subject,
+            "content": email.as_bytes(),
+        }
+
+
+def _sub_name(recipient: RecipientConfig, sub: SubscriptionConfig) -> str:
+    if sub.name:
+        return sub.name
+    what = "everything" if sub.everything else ", ".join(sub.products or sub.agencies or sub.kinds)
+    return f"{recipient.email}: {what} ({sub.frequency})"
+
+
+def _aliases(name: str, aliases: Iterable[Any]) -> str:
+    return ", ".join(sorted({a.name for a in aliases if a.name.casefold() != name.casefold()}))
+
+
+def _event(e: EventRow) -> dict[str, Any]:
+    return {
+        "date": date_text(e),
+        "agency": e.agency,
+        "kind": describe(e),
+        "reference": e.reference,
+        "evidence": e.evidence.split("\n")[-1],
+        "url": e.source_url,
+        "marks": marks(e),
+        "highlight": e.kind == EventKind.CONVERSION_TO_FULL,
+    }
+
+
+def _grouped(events: list[EventRow]) -> list[dict[str, Any]]:
+    """By product, then by body, then by date: what a reader scans for."""
+    out = []
+    for product in sorted({e.product for e in events}, key=str.casefold):
+        mine = [e for e in events if e.product == product]
+        agencies = [
+            {"agency": a, "events": [_event(e) for e in mine if e.agency == a]}
+            for a in sorted({e.agency for e in mine})
+        ]
+        out.append({"name": product, "aliases": "", "agencies": agencies})
+    return out
+
+
+def host() -> str:
+    return socket.gethostname()
+
+
+__all__ = ["FREQUENCIES", "Alerts", "Backend", "MailError", "Round", "matches", "windows"]

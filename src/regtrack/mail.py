@@ -1,0 +1,106 @@
+"""Sending email: SMTP for real, or .eml files in a folder (the default: works with no server).
+
+Only hands messages over; what to send and when is `alerts`, what they say is `digest`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from .config import MailConfig
+from .errors import ConfigError, MailError
+
+
+class Backend(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Hand the message over; raises MailError when it was not accepted."""
+
+    def delivered(self, message_id: str) -> bool | None:
+        """Whether a message was handed over before (None: this backend cannot tell)."""
+
+
+class FileBackend:
+    """Writes each message to `<folder>/<message id>.eml`, atomically."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, message_id: str) -> Path:
+        return self.folder / (re.sub(r"[^A-Za-z0-9_.@-]", "_", message_id.strip("<>")) + ".eml")
+
+    def send(self, message: EmailMessage) -> None:
+        target = self.path(str(message["Message-ID"]))
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(
+                "wb", dir=self.folder, delete=False, suffix=".tmp"
+            ) as tmp:
+                tmp.write(message.as_bytes())
+            os.replace(tmp.name, target)  # a message is there whole, or not at all
+        except OSError as err:
+            raise MailError(f"cannot write {target}: {err.strerror or err}") from err
+
+    def delivered(self, message_id: str) -> bool | None:
+        return self.path(message_id).exists()
+
+
+class SMTPBackend:
+    """SMTP with STARTTLS, implicit TLS or neither; login when a username is set."""
+
+    def __init__(self, config: MailConfig, password: str | None) -> None:
+        self.config = config
+        self.password = password
+
+    def send(self, message: EmailMessage) -> None:
+        c = self.config
+        try:
+            if c.security == "tls":
+                context = ssl.create_default_context()
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    c.smtp_host, c.smtp_port, timeout=c.timeout_seconds, context=context
+                )
+            else:
+                client = smtplib.SMTP(c.smtp_host, c.smtp_port, timeout=c.timeout_seconds)
+            if c.security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if c.username:
+                client.login(c.username, self.password or "")
+            client.send_message(message)
+        except (smtplib.SMTPException, OSError) as err:
+            raise MailError(
+                f"SMTP {c.smtp_host}:{c.smtp_port} did not take the message: {err}"
+            ) from err
+        # Accepted: a failure to say goodbye must not make it look unsent (and sent twice).
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
+
+    def delivered(self, message_id: str) -> bool | None:
+        return None  # SMTP cannot be asked what it has already received
+
+
+def backend_from(
+    config: MailConfig, environ: dict[str, str] | os._Environ[str] = os.environ
+) -> Backend:
+    """The configured backend; the SMTP password from its environment variable or file."""
+    if config.backend == "file":
+        return FileBackend(Path(config.directory))
+    password = environ.get(config.password_env)
+    if password is None and config.password_file:
+        try:
+            password = Path(config.password_file).read_text().strip()
+        except OSError as err:
+            raise ConfigError(f"mail.password_file {config.password_file}: {err.strerror}") from err
+    if config.username and password is None:
+        raise ConfigError(
+            f"mail.username is set but no password: set {config.password_env} or mail.password_file"
+        )
+    return SMTPBackend(config, password)

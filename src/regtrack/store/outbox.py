@@ -1,0 +1,100 @@
+"""The SQL of alerting: digest runs, the outbox, operator states, "now tracking" notices.
+
+Mixed into `Writer`, so each call belongs to the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlmodel import Session, col, select
+
+from ..model import DigestRun, Notified, OperatorState, OutboxMessage, TrackingNotice
+
+
+class OutboxWrites:
+    session: Session
+
+    def last_window_end(self, frequency: str) -> dt.datetime | None:
+        query = select(DigestRun.window_end).where(DigestRun.frequency == frequency)
+        return self.session.exec(query.order_by(col(DigestRun.window_end).desc()).limit(1)).first()
+
+    def record_run(
+        self, frequency: str, start: dt.datetime, end: dt.datetime, messages: int
+    ) -> None:
+        self.session.add(
+            DigestRun(frequency=frequency, window_start=start, window_end=end, messages=messages)
+        )
+        self.session.flush()
+
+    def enqueue(self, messages: Sequence[dict[str, Any]], now: dt.datetime) -> int:
+        """Store composed messages, due at `now`; one already stored (same Message-ID) is not
+        stored again."""
+        ids = [m["message_id"] for m in messages]
+        known = set(
+            self.session.exec(
+                select(OutboxMessage.message_id).where(col(OutboxMessage.message_id).in_(ids))
+            )
+        )
+        fresh = [
+            m | {"created_at": now, "next_attempt_at": now}
+            for m in messages
+            if m["message_id"] not in known
+        ]
+        if fresh:
+            self.session.connection().execute(insert(OutboxMessage), fresh)
+        return len(fresh)
+
+    def notified(self, frequency: str, event_ids: Sequence[int]) -> set[int]:
+        found: set[int] = set()
+        for start in range(0, len(event_ids), 500):
+            chunk = list(event_ids[start : start + 500])
+            query = select(Notified.event_id).where(
+                Notified.frequency == frequency, col(Notified.event_id).in_(chunk)
+            )
+            found |= set(self.session.exec(query))
+        return found
+
+    def record_notified(self, frequency: str, event_ids: Sequence[int]) -> None:
+        if event_ids:
+            rows = [{"frequency": frequency, "event_id": i} for i in event_ids]
+            self.session.connection().execute(insert(Notified), rows)
+
+    def tracked_products(self, recipient: str) -> set[int]:
+        query = select(TrackingNotice.product_id).where(TrackingNotice.recipient == recipient)
+        return set(self.session.exec(query))
+
+    def record_tracking(self, recipient: str, product_id: int) -> None:
+        self.session.add(TrackingNotice(recipient=recipient, product_id=product_id))
+
+    def operator_states(self) -> dict[tuple[str, str], OperatorState]:
+        return {(s.source, s.condition): s for s in self.session.exec(select(OperatorState))}
+
+    def set_operator_state(
+        self, source: str, condition: str, active: bool, detail: str | None, now: dt.datetime
+    ) -> None:
+        state = self.session.exec(
+            select(OperatorState).where(
+                OperatorState.source == source, OperatorState.condition == condition
+            )
+        ).first() or OperatorState(source=source, condition=condition)
+        state.active, state.detail, state.since = active, detail, now
+        self.session.add(state)
+
+    def due_messages(self, now: dt.datetime) -> list[OutboxMessage]:
+        query = select(OutboxMessage).where(
+            OutboxMessage.state == "pending", col(OutboxMessage.next_attempt_at) <= now
+        )
+        return list(self.session.exec(query.order_by(col(OutboxMessage.id))))
+
+    def messages_in(self, state: str) -> list[OutboxMessage]:
+        query = select(OutboxMessage).where(OutboxMessage.state == state)
+        return list(self.session.exec(query.order_by(col(OutboxMessage.id))))
+
+    def set_message(self, message_id: int, **values: Any) -> None:
+        self.session.execute(
+            update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
+        )
