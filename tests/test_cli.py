@@ -197,7 +197,9 @@ def test_read_commands_import_nothing_heavy(
     assert proc.stdout.splitlines()[-1] == "LOADED: "
 
 
-ALERTS_CONFIG = SMALL_CONFIG + """
+ALERTS_CONFIG = (
+    SMALL_CONFIG
+    + """
 [mail]
 backend = "file"
 directory = "{mail}"
@@ -213,23 +215,34 @@ products = ["Nexpovio"]
 [operators]
 emails = ["ops@example.org"]
 """
+)
 
 
-def test_digest_command_composes_sends_and_lists(tmp_path: Path, ema_reports: dict[str, Path]) -> None:
+def test_digest_command_composes_sends_and_lists(
+    tmp_path: Path, ema_reports: dict[str, Path]
+) -> None:
     config = tmp_path / "alerts.toml"
     config.write_text(ALERTS_CONFIG.format(db=tmp_path / "a.db", mail=tmp_path / "mail"))
     run(config, "poll", "ema", "--from-file", str(ema_reports["2024-09-01.json"]))
     run(config, "poll", "ema", "--from-file", str(ema_reports["2024-11-21.json"]))
     preview = run(config, "digest", "--dry-run").output
-    assert "regtrack now tracks selinexor for you" in preview and "conversion to full authorisation" in preview
+    assert (
+        "regtrack now tracks selinexor for you" in preview
+        and "conversion to full authorisation" in preview
+    )
     assert not (tmp_path / "mail").exists()
     composed = run(config, "digest", "--send").output
     assert "composed for alice@example.org: regtrack now tracks selinexor for you" in composed
-    assert "composed for alice@example.org: regtrack immediate digest: 2 changes (selinexor)" in composed
+    assert (
+        "composed for alice@example.org: regtrack immediate digest: 2 changes (selinexor)"
+        in composed
+    )
     # The operator hears of the vanished record and the stale report (generated 2024).
     assert "operator alert: regtrack operator: 2 problem(s), 0 recovered" in composed
     assert "sent 3, retrying 0, failed 0, uncertain 0" in composed
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 3
     listing = run(config, "outbox").output.splitlines()
-    assert listing[0].split()[:3] == ["ID", "STATE", "TO"] and all(" sent " in row for row in listing[1:])
+    assert listing[0].split()[:3] == ["ID", "STATE", "TO"] and all(
+        " sent " in row for row in listing[1:]
+    )
     assert "sent 0" in run(config, "digest", "--send").output  # nothing twice
