@@ -115,7 +115,11 @@ def test_report_leads_to_epar_and_union_register_over_http(
         url=httpserver.url_for("/report.json"),
         union_register_url=httpserver.url_for("/register/h{number}.htm"),
     )
-    outcomes = poll(sqlite_store, source, Fetcher(FetchConfig(min_interval_seconds=0)))
+    outcomes = poll(
+        sqlite_store,
+        source,
+        Fetcher(FetchConfig(min_interval_seconds=0, backoff_seconds=0.01, max_retry_wait=1)),
+    )
     # First poll: only the tracked product's pages are followed.
     assert [o.url.rsplit("/", 1)[-1] for o in outcomes] == ["report.json", "nexpovio", "h1537.htm"]
     assert all(o.status == "changed" for o in outcomes)

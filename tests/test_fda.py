@@ -214,7 +214,7 @@ def test_openfda_over_http_pages_keys_and_limits(
             "/drug/drugsfda.json", query_string=expected
         ).respond_with_json({"meta": meta, "results": [result]})
     cfg = Config(
-        fetch=FetchConfig(min_interval_seconds=0),
+        fetch=FetchConfig(min_interval_seconds=0, backoff_seconds=0.01, max_retry_wait=1),
         sources=SourcesConfig(fda=FDAConfig(
             datafiles_url=httpserver.url_for("/none.zip"), min_applications=1,
             openfda_url=httpserver.url_for("/drug/drugsfda.json"), applications=["NDA212306"],
@@ -242,7 +242,9 @@ def test_rate_limit_is_a_health_failure_naming_the_wait(
         openfda_url=httpserver.url_for("/drug/drugsfda.json"))))  # fmt: skip
     httpserver.expect_request("/x.zip").respond_with_data("", status=503)
     outcomes = poll(
-        sqlite_store, FDA.from_config(cfg), Fetcher(FetchConfig(min_interval_seconds=0))
+        sqlite_store,
+        FDA.from_config(cfg),
+        Fetcher(FetchConfig(min_interval_seconds=0, backoff_seconds=0.01, max_retry_wait=1)),
     )
     assert outcomes[1].status == "failed" and "HTTP 429" in outcomes[1].message
     assert "retry after 120 s" in outcomes[1].message

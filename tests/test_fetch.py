@@ -18,7 +18,7 @@ REPORT = "/en/documents/report/medicines-output-medicines-report_en.xlsx"
 
 def config_for(server: HTTPServer, **fetch: object) -> Config:
     return Config(
-        fetch=FetchConfig(contact="mailto:ops@example.org", **fetch),  # type: ignore[arg-type]
+        fetch=FetchConfig(contact="mailto:ops@example.org", **({"robots_txt": False} | fetch)),  # type: ignore[arg-type]
         sources=SourcesConfig(ema=EMAConfig(url=server.url_for(REPORT), min_rows=5)),
     )
 
@@ -56,7 +56,7 @@ def test_server_errors_and_oversized_bodies_are_health_failures(
 ) -> None:
     httpserver.expect_ordered_request(REPORT).respond_with_data("busy", status=503)
     httpserver.expect_ordered_request(REPORT).respond_with_data(b"x" * 5000)
-    config = config_for(httpserver, max_bytes=1000)
+    config = config_for(httpserver, max_bytes=1000, retries=0)
     source, fetcher = EMAReport.from_config(config), Fetcher(config.fetch)
 
     (outcome,) = poll(sqlite_store, source, fetcher)
@@ -70,7 +70,7 @@ def test_server_errors_and_oversized_bodies_are_health_failures(
 
 def test_unreachable_host_is_a_health_failure(sqlite_store: Store) -> None:
     config = Config(
-        fetch=FetchConfig(timeout_seconds=2),
+        fetch=FetchConfig(timeout_seconds=2, retries=1, backoff_seconds=0.01),
         sources=SourcesConfig(ema=EMAConfig(url="http://127.0.0.1:9/report.xlsx")),
     )
     (outcome,) = poll(sqlite_store, EMAReport.from_config(config), Fetcher(config.fetch))

@@ -171,7 +171,11 @@ def test_publication_leads_to_its_pdfs_over_http(
     source = MHRA(MHRAConfig(grants_url=httpserver.url_for("/api/content/granted-{year}"),
                              announcements_url=httpserver.url_for("/api/search.json")),
                   tracked=["selinexor"], today=dt.date(2021, 10, 5))  # fmt: skip
-    outcomes = poll(sqlite_store, source, Fetcher(FetchConfig(min_interval_seconds=0)))
+    outcomes = poll(
+        sqlite_store,
+        source,
+        Fetcher(FetchConfig(min_interval_seconds=0, backoff_seconds=0.01, max_retry_wait=1)),
+    )
     assert [o.status for o in outcomes] == ["changed", "changed", "changed", "changed"]
     assert {e.reference for e in sqlite_store.events()} >= {"PLGB 04668/0429", "PL 29831/0716"}
     (health,) = sqlite_store.health()

@@ -214,7 +214,11 @@ def test_polls_listing_and_follows_tracked_pages_over_http(
     source = nice(
         base_url=base, listings=["/guidance/published?ngt=Technology%20appraisal%20guidance"]
     )
-    fetcher = Fetcher(FetchConfig(min_interval_seconds=0, host_intervals={}))
+    fetcher = Fetcher(
+        FetchConfig(
+            min_interval_seconds=0, backoff_seconds=0.01, max_retry_wait=1, host_intervals={}
+        )
+    )
     outcomes = poll(sqlite_store, source, fetcher)
     # First poll: only the pages of tracked products (selinexor) are read, not TA875.
     assert [o.url.removeprefix(base) for o in outcomes] == [

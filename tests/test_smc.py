@@ -189,7 +189,11 @@ def test_listing_over_http_follows_tracked_advice_pages(
         base_url=base,
         listing_url=f"{base}/umbraco/Api/ListMedicineAdviceApi/GetResultsByType?current-page-0=1",
     )
-    outcomes = poll(sqlite_store, source, Fetcher(FetchConfig(min_interval_seconds=0)))
+    outcomes = poll(
+        sqlite_store,
+        source,
+        Fetcher(FetchConfig(min_interval_seconds=0, backoff_seconds=0.01, max_retry_wait=1)),
+    )
     assert [o.status for o in outcomes] == ["changed", "changed", "changed"]  # zetamab not tracked
     outcomes_by_ref = {
         e.reference: e.details["outcome"] for e in sqlite_store.events(kind="hta_decision")

@@ -165,15 +165,16 @@ def sources_command(app: App) -> None:
     from .timeline import table
 
     health = {h.source: h for h in app.store.health()}
+    schedule = _schedule(app)
     rows = []
     for name in SOURCES:
         h = health.get(name)
         enabled = getattr(app.config.sources, name).enabled
+        state = "enabled" if enabled else "disabled"
         if h is None:
-            rows.append(
-                (name, "enabled" if enabled else "disabled", "never polled", "", "", "", "")
-            )
+            rows.append((name, state, "never polled", "", "", "", schedule.get(name, ""), ""))
             continue
+        problems = "; ".join(filter(None, [h.last_error, h.notes]))
         rows.append(
             (
                 name,
@@ -182,7 +183,8 @@ def sources_command(app: App) -> None:
                 _when(h.last_success_at),
                 str(h.consecutive_failures),
                 _when(h.document_generated_at),
-                "; ".join(filter(None, [h.last_error, h.notes])),
+                schedule.get(name, ""),
+                problems if len(problems) <= 140 else problems[:137] + "...",
             )
         )
     header = (
@@ -192,6 +194,7 @@ def sources_command(app: App) -> None:
         "LAST SUCCESS",
         "FAILURES",
         "DOCUMENT DATE",
+        "NEXT RUN",
         "LAST ERROR",
     )
     click.echo(table(header, rows))
@@ -308,6 +311,94 @@ def outbox(app: App, resend: int | None, send: bool) -> None:
             ],
         )
     )
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run every job that is due once, then exit (for cron).")
+@click.option(
+    "--log-format", type=click.Choice(["text", "json"]), default="text", help="Log lines on stderr."
+)
+@pass_app
+def run(app: App, once: bool, log_format: str) -> None:
+    """Run the daemon: poll every enabled source on its schedule, send digests and operator
+    alerts. Stops cleanly on SIGTERM or SIGINT."""
+    from . import daemon
+
+    _logging(log_format)
+    runner = daemon.Runner(app.store)
+    jobs = _jobs(app)
+    if once:
+        for job, summary in runner.once(jobs):
+            click.echo(f"{job}: {summary if summary is not None else 'not due'}")
+        return
+    daemon.serve(jobs, runner, spread_seconds=app.config.daemon.spread_seconds)
+
+
+def _schedule(app: App) -> dict[str, str]:
+    """Next run per source (UTC), from its jobs' triggers and when they last started."""
+    from .model import utcnow
+
+    now = utcnow()
+    with app.store.transaction() as tx:
+        states = tx.jobs()
+    try:
+        jobs = _jobs(app)
+    except RegtrackError:
+        return {}  # e.g. SMTP without its password: the schedule cannot be built
+    out: dict[str, str] = {}
+    for job in jobs:
+        state = states.get(job.id)
+        last = state.last_start if state else None
+        upcoming = job.trigger.get_next_fire_time(last, now) if last else now
+        if upcoming is not None:
+            shown = f"{max(upcoming, now):%Y-%m-%d %H:%M}"
+            name = job.id.split("-")[0]
+            out[name] = min(out.get(name, shown), shown)
+    return out
+
+
+def _jobs(app: App) -> list[Any]:
+    from . import daemon, sources
+    from .alerts import Alerts
+    from .digest import Renderer
+    from .fetch import Fetcher
+    from .mail import backend_from
+
+    renderer = (
+        Renderer(Path(app.config.mail.templates)) if app.config.mail.templates else Renderer()
+    )
+    return daemon.jobs(
+        app.config,
+        app.store,
+        sources.enabled(app.config),
+        Fetcher(app.config.fetch),
+        Alerts(app.config, app.store, renderer),
+        backend_from(app.config.mail),
+    )
+
+
+def _logging(fmt: str) -> None:
+    import json
+    import logging
+
+    class Json(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            line = {
+                "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+                "level": record.levelname,
+                "message": record.getMessage(),
+                "job": getattr(record, "job", None),
+            }
+            return json.dumps(line, ensure_ascii=False)
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        Json() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _when(value: dt.datetime | None) -> str:

@@ -36,6 +36,13 @@ class FetchConfig(_Strict):
     #: (openFDA allows 240 requests a minute; NICE asks for a 1 s crawl delay).
     min_interval_seconds: float = Field(default=1.0, ge=0)
     host_intervals: dict[str, float] = {"api.fda.gov": 0.25, "www.nice.org.uk": 1.0}
+    #: Retries after a connection error, a timeout, a 5xx or a 429, with exponential backoff
+    #: (or the server's Retry-After); a wait longer than max_retry_wait seconds is not waited
+    #: for: the failure is recorded and the next scheduled poll tries again.
+    retries: int = Field(default=3, ge=0)
+    backoff_seconds: float = Field(default=2.0, ge=0)
+    max_retry_wait: float = Field(default=60.0, ge=0)
+    robots_txt: bool = True
 
 
 class EMAConfig(_Strict):
@@ -214,6 +221,13 @@ class MailConfig(_Strict):
         return value
 
 
+class DaemonConfig(_Strict):
+    #: How often the immediate digest (and the outbox) run, in minutes.
+    immediate_minutes: float = Field(default=15.0, gt=0)
+    #: Seconds between first runs on start, so not everything is polled at once.
+    spread_seconds: float = Field(default=20.0, ge=0)
+
+
 class ProductConfig(_Strict):
     name: str = Field(min_length=1)
     aliases: list[str] = []
@@ -227,6 +241,7 @@ class Config(_Strict):
     mail: MailConfig = MailConfig()
     recipients: list[RecipientConfig] = []
     operators: OperatorsConfig = OperatorsConfig()
+    daemon: DaemonConfig = DaemonConfig()
 
     @field_validator("products")
     @classmethod

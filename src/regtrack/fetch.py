@@ -8,12 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import threading
 import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+from urllib.robotparser import RobotFileParser
 
 from .config import FetchConfig
 from .errors import FetchError, InputError
@@ -42,6 +44,27 @@ class Document:
         return hashlib.sha256(self.content).hexdigest()
 
 
+def _cause(err: Exception) -> str:
+    """What went wrong, in a few words rather than urllib3's nested reprs."""
+    text = repr(err)
+    for marker, words in (
+        ("NameResolution", "host name not found"),
+        ("Name or service not known", "host name not found"),
+        ("Connection refused", "connection refused"),
+        ("timed out", "timed out"),
+        ("ReadTimeout", "timed out"),
+        ("ConnectTimeout", "timed out"),
+        ("RemoteDisconnected", "connection closed by the server"),
+        ("Connection reset", "connection reset"),
+        ("IncompleteRead", "connection broken mid-body"),
+        ("ProtocolError", "connection broken"),
+        ("SSLError", "TLS error"),
+    ):
+        if marker in text:
+            return words
+    return str(err)[:200]
+
+
 def _status_error(response: requests.Response, url: str) -> FetchError:
     status = response.status_code
     retry = response.headers.get("Retry-After")
@@ -67,13 +90,29 @@ def read_file(source: str, path: Path, url: str) -> Document:
     )
 
 
+class _Retry(Exception):
+    """A failure worth another try (connection, timeout, 5xx, 429), and how long to wait."""
+
+    def __init__(self, error: FetchError, wait: float | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.wait = wait
+
+
 class Fetcher:
-    """A polite HTTP client: identifying User-Agent, timeouts, size cap, conditional GET."""
+    """A polite HTTP client: identifying User-Agent, robots.txt, one request at a time and a
+    minimum delay per host, timeouts, retries with backoff and Retry-After, a size cap,
+    conditional GET. Proxies come from the environment (HTTPS_PROXY…), as requests reads them.
+    """
 
     def __init__(self, config: FetchConfig) -> None:
         self._config = config
         self._session: requests.Session | None = None
         self._last_request: dict[str, float] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._robots: dict[str, RobotFileParser | None] = {}
+        self._crawl_delay: dict[str, float] = {}
 
     @property
     def user_agent(self) -> str:
@@ -86,6 +125,7 @@ class Fetcher:
 
             self._session = requests.Session()
             self._session.headers["User-Agent"] = self.user_agent
+            self._session.max_redirects = 10
         return self._session
 
     def get(
@@ -102,14 +142,36 @@ class Fetcher:
 
         `params` are sent but not part of the document's URL (an API key is never stored);
         statuses in `allow` are documents too (an API's 404 "no matches")."""
-        import requests
-
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        self._wait_turn(url)
+        host = urlsplit(url).hostname or ""
+        with self._lock(host):  # one request at a time per host, whatever job asks
+            self._check_robots(url)
+            for attempt in range(self._config.retries + 1):
+                self._wait_turn(url)
+                try:
+                    return self._attempt(source, url, headers, params, allow)
+                except _Retry as retry:
+                    backoff = self._config.backoff_seconds * 2**attempt
+                    wait = retry.wait if retry.wait is not None else backoff
+                    if attempt == self._config.retries or wait > self._config.max_retry_wait:
+                        raise retry.error from None
+                    time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _attempt(
+        self,
+        source: str,
+        url: str,
+        headers: dict[str, str],
+        params: dict[str, str] | None,
+        allow: tuple[int, ...],
+    ) -> Document | None:
+        import requests
+
         try:
             with self._open().get(
                 url,
@@ -118,28 +180,81 @@ class Fetcher:
                 timeout=self._config.timeout_seconds,
                 stream=True,
             ) as response:
-                if response.status_code == 304:
+                status = response.status_code
+                if status == 304:
                     return None
-                if response.status_code >= 400 and response.status_code not in allow:
-                    raise _status_error(response, url)
+                if status >= 400 and status not in allow:
+                    error = _status_error(response, url)
+                    if status >= 500 or status == 429:
+                        raise _Retry(error, error.retry_after)
+                    raise error
                 content = self._read_capped(response, url)
                 return Document(
                     source=source,
                     url=url,
                     content=content,
                     fetched_at=utcnow(),
-                    http_status=response.status_code,
+                    http_status=status,
                     content_type=response.headers.get("Content-Type"),
                     etag=response.headers.get("ETag"),
                     last_modified=response.headers.get("Last-Modified"),
                 )
+        except requests.TooManyRedirects as err:
+            raise FetchError(f"cannot fetch {url}: redirect loop ({err})", url=url) from err
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+        ) as err:
+            error = FetchError(f"cannot fetch {url}: {_cause(err)}", url=url)
+            if "NameResolution" in repr(err) or "Name or service not known" in str(err):
+                raise error from err  # an unknown host does not appear on a second try
+            raise _Retry(error, None) from err
         except requests.RequestException as err:
             raise FetchError(f"cannot fetch {url}: {err}", url=url) from err
 
+    def _lock(self, host: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(host, threading.Lock())
+
+    def _check_robots(self, url: str) -> None:
+        """robots.txt, read once per host; a host without one (or unreachable) allows all."""
+        if not self._config.robots_txt:
+            return
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        if key not in self._robots:
+            self._robots[key] = self._read_robots(f"{key}/robots.txt")
+        rules = self._robots[key]
+        if rules is not None and not rules.can_fetch(self.user_agent, url):
+            raise FetchError(f"{url} is disallowed by {key}/robots.txt", url=url)
+        delay = rules.crawl_delay(self.user_agent) if rules is not None else None
+        if delay:
+            host = parts.hostname or ""
+            self._last_request.setdefault(host, -math.inf)
+            self._crawl_delay[host] = float(delay)
+
+    def _read_robots(self, url: str) -> RobotFileParser | None:
+        import requests
+
+        try:
+            response = self._open().get(url, timeout=self._config.timeout_seconds)
+        except requests.RequestException:
+            return None
+        if response.status_code != 200 or "html" in response.headers.get("Content-Type", ""):
+            return None
+        rules = RobotFileParser()
+        rules.parse(response.text.splitlines())
+        return rules
+
     def _wait_turn(self, url: str) -> None:
-        """Keep at least the configured interval between two requests to one host."""
+        """Keep at least the configured interval (or robots.txt's crawl delay) between two
+        requests to one host."""
         host = urlsplit(url).hostname or ""
-        interval = self._config.host_intervals.get(host, self._config.min_interval_seconds)
+        interval = max(
+            self._config.host_intervals.get(host, self._config.min_interval_seconds),
+            self._crawl_delay.get(host, 0.0),
+        )
         wait = self._last_request.get(host, -math.inf) + interval - time.monotonic()
         if wait > 0:
             time.sleep(wait)

@@ -331,3 +331,15 @@ class Notified(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     frequency: str
     event_id: int = Field(foreign_key="event.id", index=True)
+
+
+class JobState(SQLModel, table=True):
+    """One scheduled job (a source's feed, a digest): when it last ran, where, and its lease,
+    so that several servers sharing a database run each job on one of them only."""
+
+    name: str = Field(primary_key=True)
+    last_start: dt.datetime | None = None
+    last_end: dt.datetime | None = None
+    last_status: str | None = None
+    owner: str | None = None
+    lease_until: dt.datetime | None = None

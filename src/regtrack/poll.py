@@ -48,7 +48,12 @@ class PollOutcome:
 
 
 def poll(
-    store: Store, source: Source, fetcher: Fetcher | None, *, from_file: Path | None = None
+    store: Store,
+    source: Source,
+    fetcher: Fetcher | None,
+    *,
+    from_file: Path | None = None,
+    feeds: list[str] | None = None,
 ) -> list[PollOutcome]:
     """Poll every feed of a source, following pages (or replay one file as its document)."""
     if from_file is not None:
@@ -59,7 +64,7 @@ def poll(
     outcomes: list[PollOutcome] = []
     with store.transaction() as tx:
         tx.record_notes(source.name, "; ".join(source.skipped()) or None)
-    queue = deque(source.feeds())
+    queue = deque(source.feeds() if feeds is None else feeds)
     seen = set(queue)
     while queue and len(outcomes) < MAX_DOCUMENTS:
         outcome = _fetch_and_process(store, source, fetcher, queue.popleft())

@@ -29,6 +29,7 @@ from ..model import (
     utcnow,
 )
 from ..names import normalise
+from .jobs import JobWrites
 from .outbox import OutboxWrites
 from .products import CHUNK, Products
 
@@ -36,7 +37,7 @@ from .products import CHUNK, Products
 BATCH = 5000
 
 
-class Writer(OutboxWrites):
+class Writer(OutboxWrites, JobWrites):
     """The writes of one transaction (see `Store.transaction`)."""
 
     def __init__(self, session: Session) -> None:

@@ -1,0 +1,261 @@
+"""The daemon: one apscheduler job per feed and per digest, leases so several servers share a
+database, clean shutdown on SIGTERM/SIGINT. Only scheduling: polling is `poll`, alerting is
+`alerts`, delivery `delivery`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import datetime as dt
+import gc
+import logging
+import os
+import random
+import signal
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from .alerts import Alerts
+from .config import Config
+from .delivery import deliver
+from .fetch import Fetcher
+from .mail import Backend
+from .model import utcnow
+from .operators import operator_round
+from .poll import poll
+from .sources.base import Source
+from .store import Store
+
+log = logging.getLogger("regtrack")
+#: A job holds its lease this long at most; a server that died frees it by expiry.
+LEASE = dt.timedelta(hours=2)
+
+
+@dataclass
+class Job:
+    """One scheduled task: what it runs, when, and how close two runs may come."""
+
+    id: str
+    trigger: BaseTrigger
+    run: Callable[[], str]
+    #: For --once: an interval job is due this long after its last start.
+    period: dt.timedelta | None
+    #: Servers sharing a database do not start the job again within this gap.
+    gap: dt.timedelta
+
+
+def jobs(
+    config: Config,
+    store: Store,
+    sources: Sequence[Source],
+    fetcher: Fetcher,
+    alerts: Alerts,
+    backend: Backend,
+) -> list[Job]:
+    """Every job, with the defaults the bodies' publishing rhythms suggest."""
+    out = []
+    zone = config.mail.timezone
+    for source in sources:
+        out += _source_jobs(config, store, source, fetcher)
+    hour, minute = (int(x) for x in config.mail.daily_at.split(":"))
+
+    def digest(frequencies: list[str]) -> Callable[[], str]:
+        def run() -> str:
+            now = utcnow()
+            result = alerts.digest_round(now, frequencies)
+            operator_round(config, store, alerts.renderer, now)
+            sent = deliver(store, backend, config.mail, now)
+            return f"{len(result.composed)} composed, {sent.sent} sent, {sent.retried} to retry"
+
+        return run
+
+    every = config.daemon.immediate_minutes
+    out += [
+        Job(
+            "digest-immediate",
+            IntervalTrigger(minutes=every),
+            digest(["immediate"]),
+            dt.timedelta(minutes=every),
+            dt.timedelta(minutes=every / 2),
+        ),
+        Job(
+            "digest-daily",
+            CronTrigger(hour=hour, minute=minute, timezone=zone),
+            digest(["daily"]),
+            None,
+            dt.timedelta(hours=1),
+        ),
+        Job(
+            "digest-weekly",
+            CronTrigger(
+                day_of_week=config.mail.weekly_on[:3], hour=hour, minute=minute, timezone=zone
+            ),
+            digest(["weekly"]),
+            None,
+            dt.timedelta(hours=1),
+        ),
+        Job(
+            "outbox",
+            IntervalTrigger(minutes=5),
+            digest([]),
+            dt.timedelta(minutes=5),
+            dt.timedelta(minutes=2),
+        ),
+    ]
+    return out
+
+
+def _source_jobs(config: Config, store: Store, source: Source, fetcher: Fetcher) -> list[Job]:
+    def polling(
+        feeds: list[str] | None, skip: Callable[[dt.datetime], bool] | None = None
+    ) -> Callable[[], str]:
+        def run() -> str:
+            if skip is not None and skip(utcnow()):
+                return "skipped: not the publication week"
+            outcomes = poll(store, source, fetcher, feeds=feeds)
+            news = sum(len(o.news) for o in outcomes)
+            failed = [o.message for o in outcomes if o.status == "failed"]
+            return f"{len(outcomes)} documents, {news} new events" + (
+                f"; failed: {failed}" if failed else ""
+            )
+
+        return run
+
+    settings: Any = getattr(config.sources, source.name)
+    hours = dt.timedelta(hours=settings.interval_hours)
+    jitter = int(min(600, hours.total_seconds() / 20))
+    if source.name == "fda":
+        register, *queries = source.feeds()
+        # Drugs@FDA data files are released on Tuesdays (US Eastern): read them on Wednesday.
+        weekly = CronTrigger(day_of_week="wed", hour=9, timezone="America/New_York", jitter=600)
+        daily = dt.timedelta(hours=settings.openfda_interval_hours)
+        out = [Job("fda", weekly, polling([register]), None, dt.timedelta(hours=12))]
+        if queries:
+            out.append(
+                Job(
+                    "fda-openfda",
+                    IntervalTrigger(hours=daily.total_seconds() / 3600, jitter=jitter),
+                    polling(queries),
+                    daily,
+                    daily / 2,
+                )
+            )
+        return out
+    if source.name == "smc":
+        # Advice is published on the second Monday of the month: daily that week, weekly otherwise.
+        trigger = CronTrigger(hour=10, minute=30, timezone="Europe/London", jitter=jitter)
+        return [
+            Job("smc", trigger, polling(None, skip=_not_smc_week), None, dt.timedelta(hours=12))
+        ]
+    trigger = IntervalTrigger(hours=hours.total_seconds() / 3600, jitter=jitter)
+    return [Job(source.name, trigger, polling(None), hours, hours / 2)]
+
+
+def _not_smc_week(now: dt.datetime) -> bool:
+    day = now.date()
+    first = day.replace(day=1)
+    second_monday = first + dt.timedelta(days=(7 - first.weekday()) % 7 + 7)
+    in_week = second_monday <= day < second_monday + dt.timedelta(days=7)
+    return not in_week and day.weekday() != 0
+
+
+class Runner:
+    """Runs jobs under leases, logs one line per run, releases memory after heavy ones."""
+
+    def __init__(self, store: Store, owner: str | None = None) -> None:
+        self.store = store
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+
+    def run(self, job: Job, due_before: dt.datetime) -> str | None:
+        now = utcnow()
+        with self.store.transaction() as tx:
+            claimed = tx.claim_job(job.id, self.owner, now, LEASE, due_before)
+        if not claimed:
+            log.info("%s: not due, or running on another server", job.id, extra={"job": job.id})
+            return None
+        status = "failed"
+        try:
+            summary = job.run()
+            status = "ok"
+            log.info("%s: %s", job.id, summary, extra={"job": job.id})
+            return summary
+        finally:
+            with self.store.transaction() as tx:
+                tx.release_job(job.id, self.owner, utcnow(), status)
+            _release_memory()
+
+    def scheduled(self, job: Job) -> Callable[[], str | None]:
+        return lambda: self.run(job, utcnow() - job.gap)
+
+    def once(self, all_jobs: Sequence[Job]) -> list[tuple[str, str | None]]:
+        """Run every job that is due by its own schedule, once (for cron, and tests)."""
+        now = utcnow()
+        return [(job.id, self.run(job, _due_before(job, now))) for job in all_jobs]
+
+
+def _due_before(job: Job, now: dt.datetime) -> dt.datetime:
+    """A job is due if it has not started since this time."""
+    if job.period is not None:
+        return now - job.period
+    latest = None
+    fire = job.trigger.get_next_fire_time(None, now - dt.timedelta(days=8))
+    while fire is not None and fire <= now:
+        latest = fire
+        fire = job.trigger.get_next_fire_time(fire, fire + dt.timedelta(seconds=1))
+    return (latest or now) - dt.timedelta(seconds=1)
+
+
+def _release_memory() -> None:
+    """Hand freed memory back to the system after a big document: the daemon idles small."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def serve(all_jobs: Sequence[Job], runner: Runner, *, spread_seconds: float = 20.0) -> None:
+    """Run the scheduler until SIGTERM or SIGINT; first runs are spread out."""
+    scheduler = BlockingScheduler(timezone=dt.UTC)
+    start = dt.datetime.now(dt.UTC)
+    for i, job in enumerate(all_jobs):
+        first = start + dt.timedelta(
+            seconds=i * spread_seconds + random.uniform(0, spread_seconds / 2)
+        )
+        scheduler.add_job(
+            runner.scheduled(job),
+            job.trigger,
+            id=job.id,
+            name=job.id,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
+            next_run_time=first,
+        )
+
+    def on_event(event: JobExecutionEvent) -> None:
+        if event.exception is not None:
+            log.error("%s: failed: %r", event.job_id, event.exception, extra={"job": event.job_id})
+        else:
+            log.warning("%s: missed its time (the process was busy or asleep)", event.job_id)
+
+    scheduler.add_listener(on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+
+    def stop(signum: int, _frame: Any) -> None:
+        log.info("signal %s: stopping after the running job (each poll is one transaction)", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info(
+        "regtrack daemon started: %d jobs (%s)", len(all_jobs), ", ".join(j.id for j in all_jobs)
+    )
+    scheduler.start()
+    log.info("regtrack daemon stopped")
