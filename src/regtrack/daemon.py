@@ -174,6 +174,10 @@ class Runner:
     def __init__(self, store: Store, owner: str | None = None) -> None:
         self.store = store
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        with store.transaction() as tx:
+            freed = tx.free_dead_leases(socket.gethostname(), _alive)
+        for name in freed:
+            log.warning("%s: freed the lease of a process that died while running it", name)
 
     def run(self, job: Job, due_before: dt.datetime) -> str | None:
         now = utcnow()
@@ -200,6 +204,16 @@ class Runner:
         """Run every job that is due by its own schedule, once (for cron, and tests)."""
         now = utcnow()
         return [(job.id, self.run(job, _due_before(job, now))) for job in all_jobs]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _due_before(job: Job, now: dt.datetime) -> dt.datetime:
@@ -249,8 +263,11 @@ def serve(all_jobs: Sequence[Job], runner: Runner, *, spread_seconds: float = 20
     scheduler.add_listener(on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
 
     def stop(signum: int, _frame: Any) -> None:
-        log.info("signal %s: stopping after the running job (each poll is one transaction)", signum)
-        scheduler.shutdown(wait=False)
+        if scheduler.running:  # a second signal while stopping changes nothing
+            log.info(
+                "signal %s: stopping after the running job (each poll is one transaction)", signum
+            )
+            scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

@@ -49,13 +49,20 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite opens transactions lazily, after reads; SQLAlchemy's documented recipe
-        # makes every transaction start at its first statement, reads included.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # makes every transaction start at its first statement, reads included. A write
+        # transaction takes the write lock at once (BEGIN IMMEDIATE) and so waits its turn
+        # under the busy timeout: upgrading a read to a write later fails at once instead.
+        event.listen(engine, "begin", _begin)
     return engine
 
 
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
+
+
+def _begin(conn: Any) -> None:
+    immediate = conn.get_execution_options().get("regtrack_write")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -105,6 +112,7 @@ class Store:
         """One unit of work: committed whole at the end, rolled back whole on any error."""
         try:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                session.connection(execution_options={"regtrack_write": True})
                 yield Writer(session)
         except SQLAlchemyError as err:
             detail = err.orig if isinstance(err, DBAPIError) else err

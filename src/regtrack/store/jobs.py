@@ -7,6 +7,7 @@ only when no other server holds the job and the job has not started since `due_b
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
@@ -20,9 +21,12 @@ class JobWrites:
     def claim_job(
         self, name: str, owner: str, now: dt.datetime, lease: dt.timedelta, due_before: dt.datetime
     ) -> bool:
-        if self.session.get(JobState, name) is None:
-            self.session.add(JobState(name=name))
-            self.session.flush()
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        # Two servers may create the row at once: the second insert does nothing.
+        dialect = self.session.get_bind().dialect.name
+        base = postgresql.insert(JobState) if dialect == "postgresql" else sqlite.insert(JobState)
+        self.session.execute(base.values(name=name).on_conflict_do_nothing(index_elements=["name"]))
         result = self.session.execute(
             update(JobState)
             .where(col(JobState.name) == name)
@@ -38,6 +42,23 @@ class JobWrites:
             .where(col(JobState.name) == name, col(JobState.owner) == owner)
             .values(lease_until=None, last_end=now, last_status=status)
         )
+
+    def free_dead_leases(self, host: str, alive: Callable[[int], bool]) -> list[str]:
+        """Leases held by processes of this host that no longer run (a kill -9): freed, so a
+        restart resumes at once instead of waiting for them to expire."""
+        freed = []
+        for job in self.session.exec(
+            select(JobState).where(col(JobState.lease_until).is_not(None))
+        ):
+            owner_host, _, pid = (job.owner or "").rpartition(":")
+            if owner_host == host and pid.isdigit() and not alive(int(pid)):
+                job.lease_until = None
+                job.last_status = "interrupted"
+                # The interrupted run did not happen: due again by the last completed one.
+                job.last_start = job.last_end
+                self.session.add(job)
+                freed.append(job.name)
+        return freed
 
     def jobs(self) -> dict[str, JobState]:
         return {j.name: j for j in self.session.exec(select(JobState))}

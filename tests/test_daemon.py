@@ -1,0 +1,271 @@
+"""The daemon: schedules, leases across servers, --once, clean stop, kill -9 and restart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from regtrack import daemon
+from regtrack.config import load
+from regtrack.daemon import Job, Runner
+from regtrack.model import utcnow
+from regtrack.store import Store
+
+from .conftest import POSTGRES_URL
+
+DATA = Path(__file__).parent / "data" / "ema"
+
+CONFIG = """
+[database]
+url = "{db}"
+[fetch]
+min_interval_seconds = 0
+robots_txt = false
+timeout_seconds = 10
+[sources.ema]
+url = "{url}"
+min_rows = 5
+max_vanished_fraction = 0.2
+follow_pages = "none"
+interval_hours = {hours}
+[sources.fda]
+enabled = false
+[sources.mhra]
+enabled = false
+[sources.nice]
+enabled = false
+[sources.smc]
+enabled = false
+[mail]
+directory = "{mail}"
+[daemon]
+spread_seconds = 0
+immediate_minutes = 60
+"""
+
+
+def write_config(tmp_path: Path, url: str, db: str, hours: float = 12) -> Path:
+    path = tmp_path / "daemon.toml"
+    path.write_text(CONFIG.format(db=db, url=url, hours=hours, mail=tmp_path / "mail"))
+    return path
+
+
+def regtrack(config: Path, *args: str, **kw: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "regtrack", "--config", str(config), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def counting(httpserver: HTTPServer, delay: float = 0.0) -> list[float]:
+    hits: list[float] = []
+    body = (DATA / "report_2024-09-01.json").read_bytes()
+
+    def handler(request: Request) -> Response:
+        hits.append(time.monotonic())
+        time.sleep(delay)
+        return Response(body, content_type="application/json")
+
+    httpserver.expect_request("/report.json").respond_with_handler(handler)
+    return hits
+
+
+def test_default_schedule() -> None:
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from regtrack import sources
+    from regtrack.alerts import Alerts
+    from regtrack.digest import Renderer
+    from regtrack.fetch import Fetcher
+    from regtrack.mail import FileBackend
+
+    config = load(Path(__file__).resolve().parent.parent / "config.toml", env={})
+    store = Store.open("sqlite://")
+    jobs = {
+        j.id: j
+        for j in daemon.jobs(
+            config,
+            store,
+            sources.enabled(config),
+            Fetcher(config.fetch),
+            Alerts(config, store, Renderer()),
+            FileBackend(Path("/nonexistent")),
+        )
+    }
+    assert set(jobs) == {
+        "ema",
+        "fda",
+        "fda-openfda",
+        "mhra",
+        "nice",
+        "smc",
+        "digest-immediate",
+        "digest-daily",
+        "digest-weekly",
+        "outbox",
+    }
+    assert isinstance(jobs["ema"].trigger, IntervalTrigger) and jobs["ema"].period == dt.timedelta(
+        hours=12
+    )
+    assert isinstance(jobs["fda"].trigger, CronTrigger) and "wed" in str(jobs["fda"].trigger)
+    assert isinstance(jobs["digest-daily"].trigger, CronTrigger)
+
+
+def test_smc_is_read_daily_in_its_publication_week_only() -> None:
+    skip = daemon._not_smc_week
+    # November 2026: second Monday is the 9th.
+    assert not skip(dt.datetime(2026, 11, 9, tzinfo=dt.UTC)) and not skip(
+        dt.datetime(2026, 11, 13, tzinfo=dt.UTC)
+    )
+    assert skip(dt.datetime(2026, 11, 18, tzinfo=dt.UTC))  # a Wednesday of another week
+    assert not skip(dt.datetime(2026, 11, 16, tzinfo=dt.UTC))  # but every Monday
+
+
+def test_a_lease_runs_a_job_on_one_server_only(store: Store) -> None:
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    ran: list[str] = []
+    job = Job(
+        "ema",
+        IntervalTrigger(hours=12),
+        lambda: ran.append("x") or "ok",
+        dt.timedelta(hours=12),
+        dt.timedelta(hours=6),
+    )
+    a, b = Runner(store, "alpha:1"), Runner(store, "beta:2")
+    now = utcnow()
+    with store.transaction() as tx:  # server beta holds the lease right now
+        assert tx.claim_job("ema", "beta:2", now, dt.timedelta(hours=2), now)
+    assert a.run(job, now) is None and ran == []
+    with store.transaction() as tx:
+        tx.release_job("ema", "beta:2", now, "ok")
+    assert a.run(job, now - dt.timedelta(hours=6)) is None  # beta started it just now
+    assert b.once([job]) == [("ema", None)]  # not due for another 12 hours
+    assert a.run(job, utcnow()) == "ok" and ran == ["x"]  # due: runs here, once
+
+
+def test_run_once_then_nothing_is_due(httpserver: HTTPServer, tmp_path: Path) -> None:
+    hits = counting(httpserver)
+    config = write_config(
+        tmp_path, httpserver.url_for("/report.json"), f"sqlite:///{tmp_path / 'd.db'}"
+    )
+    first = regtrack(config, "run", "--once")
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert "ema: 1 documents, 0 new events" in out and len(hits) == 1
+    second = regtrack(config, "run", "--once")
+    out, err = second.communicate(timeout=120)
+    assert "ema: not due" in out and len(hits) == 1
+
+
+def test_sigterm_stops_cleanly(httpserver: HTTPServer, tmp_path: Path) -> None:
+    hits = counting(httpserver)
+    config = write_config(
+        tmp_path, httpserver.url_for("/report.json"), f"sqlite:///{tmp_path / 'd.db'}"
+    )
+    process = regtrack(config, "run", "--log-format", "json")
+    try:
+        _wait_for(lambda: len(hits) >= 1, 60)
+        time.sleep(1)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    lines = err.strip().splitlines()
+    assert '"message": "regtrack daemon stopped"' in lines[-1]
+    assert any('"job": "ema"' in line and "1 documents" in line for line in lines)
+    store = Store.open(f"sqlite:///{tmp_path / 'd.db'}")
+    assert len(store.events()) == 14
+
+
+def test_kill_9_mid_poll_loses_nothing_and_restart_resumes(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    hits = counting(httpserver, delay=3)
+    config = write_config(
+        tmp_path, httpserver.url_for("/report.json"), f"sqlite:///{tmp_path / 'd.db'}"
+    )
+    process = regtrack(config, "run")
+    _wait_for(lambda: len(hits) >= 1, 60)
+    os.kill(process.pid, signal.SIGKILL)  # in the middle of fetching the report
+    process.communicate(timeout=30)
+    again = regtrack(config, "run", "--once")
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert "freed the lease of a process that died" in err
+    assert "ema: 1 documents, 0 new events" in out
+    store = Store.open(f"sqlite:///{tmp_path / 'd.db'}")
+    events = store.events()
+    assert len(events) == 14 and len({(e.reference, e.discriminator) for e in events}) == 14
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    if not POSTGRES_URL:
+        pytest.skip("REGTRACK_TEST_POSTGRES_URL is not set: the two-server test needs PostgreSQL")
+    import psycopg
+
+    schema = f"rt_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_two_servers_share_one_postgres_database(
+    httpserver: HTTPServer, tmp_path: Path, postgres_url: str
+) -> None:
+    hits = counting(httpserver, delay=1)
+    Store.open(postgres_url).close()  # the schema exists before both start
+    config = write_config(
+        tmp_path, httpserver.url_for("/report.json"), postgres_url, hours=0.01
+    )  # every 36 s
+    servers = [regtrack(config, "run"), regtrack(config, "run")]
+    try:
+        _wait_for(lambda: len(hits) >= 1, 60)
+        time.sleep(8)  # both have fired their jobs by now
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+        logs = [s.communicate(timeout=60)[1] for s in servers]
+    finally:
+        for server in servers:
+            server.kill()
+    assert all(s.returncode == 0 for s in servers), logs
+    assert len(hits) == 1  # one server fetched the report; the other saw the lease or the gap
+    ran = [log for log in logs if "ema: 1 documents" in log]
+    assert len(ran) == 1 and any(
+        "ema: not due, or running on another server" in log for log in logs
+    )
+    store = Store.open(postgres_url)
+    assert len(store.events()) == 14
+    with store.transaction() as tx:
+        jobs = tx.jobs()
+    assert jobs["ema"].last_status == "ok" and jobs["digest-immediate"].last_status == "ok"
+
+
+def _wait_for(condition: Any, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.1)
