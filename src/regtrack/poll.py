@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .detect import detect, fingerprint
 from .errors import FetchError, ShapeError
@@ -105,17 +105,26 @@ def _fetch_and_process(store: Store, source: Source, fetcher: Fetcher, url: str)
         with store.transaction() as tx:
             tx.record_health(source.name, ok=True)
         return PollOutcome(source.name, url, "not_modified", "304 Not Modified")
-    return process(store, source, document)
+    return process(store, source, document, last=last)
 
 
-def process(store: Store, source: Source, document: Document) -> PollOutcome:
+_UNSET: Any = object()
+
+
+def process(
+    store: Store, source: Source, document: Document, *, last: Snapshot | None = _UNSET
+) -> PollOutcome:
     """Run one document through the pipeline; unchanged bytes cost a hash and one query."""
-    last = store.last_snapshot(source.name, document.url)
+    if last is _UNSET:
+        last = store.last_snapshot(source.name, document.url)
     if last is not None and last.sha256 == document.sha256 and last.parse_ok:
         with store.transaction() as tx:
             tx.record_health(source.name, ok=True)
         return PollOutcome(source.name, document.url, "unchanged", "document unchanged")
-    seen = store.feed_parsed_before(source.name, document.url)
+    # Seen before: the last document of this feed parsed (no query), or an older one did.
+    seen = bool(last and last.parse_ok) or (
+        last is not None and store.feed_parsed_before(source.name, document.url)
+    )
     # The snapshot is committed before parsing, so even a malformed document is kept.
     with store.transaction() as tx:
         snapshot = tx.add_snapshot(_snapshot_of(document), document.content)

@@ -6,7 +6,7 @@ A register of 25,000 applications names thousands of new products: they get prov
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import insert
@@ -19,6 +19,8 @@ from ..names import normalise
 RANK = {NameKind.CANONICAL: 0, NameKind.INN: 1, NameKind.SUBSTANCE: 2, NameKind.BRAND: 3,
         NameKind.CODE: 4}  # fmt: skip
 CHUNK = 500
+#: Above this many distinct names a document's aliases are read whole, not looked up.
+FULL_LOAD = 2000
 
 
 class Products:
@@ -29,14 +31,37 @@ class Products:
         self._aliases: dict[str, int] | None = None
         self._new: dict[str, int] = {}  # canonical name -> provisional id
         self._pending: list[dict[str, Any]] = []  # alias rows not yet written
+        self._partial = False  # aliases hold only what `prepare` looked up
+        self._prepared: set[str] = set()
+
+    def prepare(self, names: Iterable[ProductName]) -> None:
+        """Load the aliases a document will ask about: only those for a page that names one
+        product, the whole table for a register that names thousands."""
+        if self._aliases is not None:
+            return
+        norms = {norm for n in names if (norm := normalise(n.name))}
+        if len(norms) > FULL_LOAD:
+            self._aliases = dict(self.session.exec(select(Alias.norm, Alias.product_id)).all())
+            return
+        found: dict[str, int] = {}
+        ordered = sorted(norms)
+        for start in range(0, len(ordered), CHUNK):
+            query = select(Alias.norm, Alias.product_id).where(
+                col(Alias.norm).in_(ordered[start : start + CHUNK])
+            )
+            found |= dict(self.session.exec(query).all())
+        self._aliases = found
+        self._partial = True
+        self._prepared = norms
 
     def resolve(self, names: Sequence[ProductName], *, origin: str) -> int:
         """The product these names belong to, or a provisional id for a new one named by its
         INN; names not yet known become aliases. Provisional ids are negative until `flush`."""
         if not names:
             raise ValueError("a record with no product name at all (a source's bug)")
-        if self._aliases is None:
+        if self._aliases is None or (self._partial and not self._covers(names)):
             self._aliases = dict(self.session.exec(select(Alias.norm, Alias.product_id)).all())
+            self._partial = False
         aliases = self._aliases
         ranked = sorted(names, key=lambda n: RANK.get(n.kind, 9))
         norms = [normalise(n.name) for n in ranked]
@@ -51,6 +76,9 @@ class Products:
                      "region": n.region, "origin": origin}
                 )  # fmt: skip
         return pid
+
+    def _covers(self, names: Sequence[ProductName]) -> bool:
+        return all(normalise(n.name) in self._prepared for n in names)
 
     def known(self, norms: set[str]) -> set[str]:
         """Which of these normalised names are aliases already (a cheap query)."""

@@ -111,6 +111,10 @@ class Writer(OutboxWrites, JobWrites):
         existing = dict(self.session.exec(query.where(RecordState.source == source)).all())
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        self.products.prepare(
+            [n for obs in detection.upserts for n in obs.names]
+            + [n for draft, _ in detection.events for n in draft.names]
+        )
         for obs in detection.upserts:
             row = {"fields": obs.fields, "digest": fingerprint(obs.fields), "updated_at": now,
                    "snapshot_id": snapshot.id}  # fmt: skip
