@@ -21,7 +21,7 @@ from .model import KIND_WORDS
 from .store import Store
 
 EVENT_FORMATS = ("table", "json", "jsonl", "csv")
-TIMELINE_FORMATS = ("table", "json", "md")
+TIMELINE_FORMATS = ("table", "json", "csv", "md", "html", "ics")
 
 
 class App:
@@ -148,13 +148,140 @@ def events(
 @cli.command()
 @click.argument("product")
 @click.option("--format", "fmt", type=click.Choice(TIMELINE_FORMATS), default="table")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="What was known on this date (news by detection, history by decision date).",
+)
 @pass_app
-def timeline(app: App, product: str, fmt: str) -> None:
-    """One product's history across all bodies, by date. PRODUCT is any of its names."""
+def timeline(app: App, product: str, fmt: str, as_of: dt.datetime | None) -> None:
+    """One product's history across all bodies, by date, with its current status per body.
+    PRODUCT is any of its names (INN, brand, code)."""
+    from .reports import as_of as known_on
     from .timeline import render_timeline
 
     found, aliases = app.store.find_product(product)
-    click.echo(render_timeline(found, aliases, app.store.events(product_id=found.id), fmt))
+    rows = app.store.events(product_id=found.id)
+    day = as_of.date() if as_of else None
+    if day is not None:
+        rows = known_on(rows, day)
+    click.echo(render_timeline(found, aliases, rows, fmt, as_of=day))
+
+
+@cli.command()
+@click.argument("products", nargs=-1)
+@pass_app
+def status(app: App, products: tuple[str, ...]) -> None:
+    """Where products stand: one row each, one column per body, the status and its date.
+    Default: the config's products, else every product known to more than one body."""
+    from .reports import BODIES, current
+    from .timeline import table
+
+    names = list(products) or [p.name for p in app.config.products]
+    chosen = [app.store.find_product(n)[0] for n in names] if names else None
+    rows = []
+    for product, events in _by_product(app, chosen).items():
+        statuses = current(events)
+        if chosen is None and len(statuses) < 2:
+            continue
+        rows.append((product, *(str(statuses[b]) if b in statuses else "-" for b in BODIES)))
+    click.echo(table(("PRODUCT", *BODIES), rows))
+
+
+@cli.command()
+@pass_app
+def lag(app: App) -> None:
+    """For products known to several bodies: days from the first approval anywhere to each
+    body's first decision, and the median per body."""
+    from .reports import BODIES, lags
+    from .timeline import table
+
+    found, medians = lags(_by_product(app, None))
+    rows = [
+        (
+            lag.product,
+            f"{lag.first[0]} {lag.first[1]}",
+            *(f"+{lag.days[b]}" if b in lag.days else "-" for b in BODIES),
+        )
+        for lag in found
+    ]
+    rows.append(("median", "", *(f"+{medians[b]:g}" if b in medians else "-" for b in BODIES)))
+    click.echo(table(("PRODUCT", "FIRST APPROVAL", *(f"{b} DAYS" for b in BODIES)), rows))
+
+
+@cli.command()
+@click.option("--product", help="Only this product (any of its names).")
+@click.option("--agency", help="Only this body.")
+@click.option("--limit", type=int, default=200, show_default=True, help="Newest entries kept.")
+@click.option("--backfill", is_flag=True, help="Include history reconstructed on first polls.")
+@pass_app
+def feed(app: App, product: str | None, agency: str | None, limit: int, backfill: bool) -> None:
+    """An Atom feed of events, newest first, for people who prefer a feed reader to email."""
+    from .timeline import render_atom
+
+    product_id = app.store.find_product(product)[0].id if product else None
+    rows = app.store.events(
+        product_id=product_id, agency=agency, backfill=None if backfill else False
+    )
+    rows.sort(key=lambda r: (r.detected_at, r.id), reverse=True)
+    click.echo(render_atom(rows[:limit], title="regtrack: medicines decisions"))
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("regtrack-demo"),
+    show_default=True,
+    help="Where the demo's database, config and mail go (made new).",
+)
+def demo(folder: Path) -> None:
+    """The whole system offline: serve the bundled documents of the five bodies from a local
+    server, run the daemon's jobs twice (the EU switch of selinexor from conditional to full
+    authorisation in between), send the digest to .eml files, print the timeline."""
+    import shutil
+
+    from . import daemon
+    from .demo import run as run_demo
+    from .model import utcnow
+
+    if folder.exists():
+        shutil.rmtree(folder)
+
+    def cycle(config: Path) -> list[tuple[str, str | None]]:
+        app = App(config)
+        runner = daemon.Runner(app.store)
+        done = [(job.id, runner.run(job, utcnow())) for job in _jobs(app)]
+        app.store.close()
+        return done
+
+    result = run_demo(folder, cycle)
+    for number, ran in enumerate(result.cycles, start=1):
+        click.echo(f"cycle {number}:")
+        for job, summary in ran:
+            click.echo(f"  {job}: {summary}")
+    click.echo(
+        f"\nemail written to {folder / 'mail'}: {len(result.digest_files)} message(s) in cycle 2"
+    )
+    click.echo("\n" + result.digest_text.strip() + "\n")
+    app = App(result.config)
+    from .timeline import render_timeline
+
+    product, aliases = app.store.find_product("selinexor")
+    click.echo(render_timeline(product, aliases, app.store.events(product_id=product.id), "table"))
+    hint = f"regtrack --config {result.config} timeline selinexor --format html > selinexor.html"
+    click.echo(f"\nExplore: {hint}")
+
+
+def _by_product(app: App, chosen: list[Any] | None) -> dict[str, list[Any]]:
+    events = []
+    for product in chosen or [None]:
+        events += app.store.events(product_id=product.id if product is not None else None)
+    grouped: dict[str, list[Any]] = {}
+    for event in events:
+        grouped.setdefault(event.product, []).append(event)
+    return grouped
 
 
 @cli.command(name="sources")

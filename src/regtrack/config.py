@@ -118,6 +118,8 @@ class SMCConfig(_Strict):
     follow_pages: FollowPages = "new"
     #: Daily in the week of the monthly publication (second Monday), weekly otherwise.
     interval_hours: float = Field(default=24.0, gt=0)
+    #: False polls every day (the offline demo, or a mirror that changes any day).
+    publication_week_only: bool = True
 
 
 class MHRAConfig(_Strict):

@@ -153,9 +153,8 @@ def _source_jobs(config: Config, store: Store, source: Source, fetcher: Fetcher)
     if source.name == "smc":
         # Advice is published on the second Monday of the month: daily that week, weekly otherwise.
         trigger = CronTrigger(hour=10, minute=30, timezone="Europe/London", jitter=jitter)
-        return [
-            Job("smc", trigger, polling(None, skip=_not_smc_week), None, dt.timedelta(hours=12))
-        ]
+        skip = _not_smc_week if settings.publication_week_only else None
+        return [Job("smc", trigger, polling(None, skip=skip), None, dt.timedelta(hours=12))]
     trigger = IntervalTrigger(hours=hours.total_seconds() / 3600, jitter=jitter)
     return [Job(source.name, trigger, polling(None), hours, hours / 2)]
 

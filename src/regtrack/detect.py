@@ -89,7 +89,8 @@ def detect(
             key = (draft.reference, draft.key)
             if key not in seen:
                 seen.add(key)
-                out.events.append((_published(draft, result, backfill), backfill))
+                past = backfill or draft.history
+                out.events.append((_published(draft, result, past), past))
 
     for obs in result.observations:
         before = known.get(obs.reference)

@@ -65,6 +65,19 @@ KIND_WORDS: dict[EventKind, str] = {
 PARTIAL = "partial_only"
 
 
+#: HTA outcomes in plain words.
+OUTCOME_WORDS = {
+    "recommended": "recommended",
+    "recommended_restricted": "recommended with restrictions",
+    "not_recommended": "not recommended",
+    "research_only": "only in research",
+    "cancer_drugs_fund": "Cancer Drugs Fund",
+    "terminated": "terminated (no recommendation)",
+    "accepted": "accepted",
+    "interim": "accepted on an interim basis",
+}
+
+
 class DateKind(StrEnum):
     DECISION = "decision"
     OPINION = "opinion"
@@ -121,6 +134,9 @@ class EventDraft:
     discriminator: str = ""
     #: The state record the event belongs to, when it differs from `reference`.
     record: str | None = None
+    #: The source knows this is the past first seen (a register page read for the first time),
+    #: not news, even outside a first poll.
+    history: bool = False
 
     @property
     def key(self) -> str:

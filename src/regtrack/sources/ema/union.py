@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from ...errors import ShapeError
@@ -120,8 +121,10 @@ def events(before: Mapping[str, Any], obs: Observation) -> list[EventDraft]:
     union = obs.fields["union"]
     seen = {p["ema_number"] for p in (before.get("union") or {}).get("procedures", [])}
     renewals = _annual_renewals(union["procedures"])
+    # The first reading of a product's page is its history; news has come from the report.
+    first = "union" not in before
     out = [
-        _procedure(obs, p, conditional=bool(renewals))
+        replace(_procedure(obs, p, conditional=bool(renewals)), history=first)
         for p in union["procedures"]
         if p["ema_number"] not in seen and p["decision_date"]
     ]

@@ -87,7 +87,9 @@ def _announcement(obs: Observation) -> EventDraft:
     details: dict[str, Any] = {"inferred": True, "announcement": f.get("title")}
     if kind == EventKind.AUTHORISATION:
         details["conditional"] = f["verdict"] == "conditional"
-    return _draft(kind, obs, f.get("published"), DateKind.PUBLICATION, f["sentence"], details)
+    # A press release is dated by its publication, close to the decision but not it.
+    date = f.get("published")
+    return _draft(kind, obs, date, DateKind.PUBLICATION, f["sentence"], details, approximate=True)
 
 
 def _smpc(obs: Observation, *, conditional: bool) -> EventDraft:
