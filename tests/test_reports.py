@@ -1,0 +1,185 @@
+"""Reports on the offline demo's data: every timeline format checked for content, status, lag,
+the Atom feed, --as-of, and the HTML page rendered by headless Chromium."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from click.testing import CliRunner
+
+from regtrack.cli import cli
+
+STATUS = {
+    "EMA": "full authorisation since 2022-07-18",
+    "FDA": "accelerated approval since 2019-07-03",
+    "MHRA": "conditional authorisation since 2021-06-17~",
+    "NICE": "recommended (TA970) / recommended with restrictions (TA974) since 2024-05-08",
+    "SMC": "accepted (SMC2721) / recommended with restrictions (SMC2722) since 2024-10-07",
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    folder = tmp_path_factory.mktemp("demo") / "run"
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(folder)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return folder / "config.toml", result.output
+
+
+def run(config: Path, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_demo_shows_the_switch_in_its_digest_and_prints_the_timeline(
+    demo: tuple[Path, str],
+) -> None:
+    config, output = demo
+    assert "cycle 1:" in output and "cycle 2:" in output
+    digest = output[output.index("Subject: regtrack immediate digest") :]
+    assert digest.startswith("Subject: regtrack immediate digest: 2 changes (selinexor)")
+    assert "*** 2022-07-18  conversion to full authorisation (II/0009)  EMEA/H/C/005127" in digest
+    assert "selinexor (also: KPT-330, Nexpovio, Xpovio)" in output
+    emails = list((config.parent / "mail").glob("*.eml"))
+    assert len(emails) == 2  # "now tracking" in cycle 1, the switch in cycle 2
+
+
+def test_table_opens_with_the_status_of_every_body(demo: tuple[Path, str]) -> None:
+    lines = run(demo[0], "timeline", "xpovio").splitlines()
+    assert lines[0] == "selinexor (also: KPT-330, Nexpovio, Xpovio)"
+    assert lines[1] == " · ".join(
+        f"{body} {text}" for body, text in STATUS.items() if body != "FDA"
+    ).replace("MHRA conditional", "MHRA conditional").replace(
+        " · NICE", " · FDA " + STATUS["FDA"] + " · NICE"
+    )
+    dates = [line.split()[0] for line in lines[3:] if line[:2] == "20"]
+    assert dates == sorted(dates, key=lambda d: d.rstrip("~*"))  # grouped by date
+    assert any(line.startswith("2021-06-17~  MHRA  authorisation (conditional)") for line in lines)
+
+
+def test_json_csv_and_markdown(demo: tuple[Path, str]) -> None:
+    data = json.loads(run(demo[0], "timeline", "selinexor", "--format", "json"))
+    assert data["status"] == STATUS
+    conversion = next(e for e in data["events"] if e["kind"] == "conversion_to_full")
+    assert (conversion["event_date"], conversion["date_approximate"]) == ("2022-07-18", False)
+    rows = list(
+        csv.DictReader(io.StringIO(run(demo[0], "timeline", "selinexor", "--format", "csv")))
+    )
+    assert len(rows) == len(data["events"])
+    assert {(r["agency"], r["reference"]) for r in rows} >= {
+        ("NICE", "TA974"),
+        ("SMC", "SMC2722"),
+        ("FDA", "NDA212306"),
+    }
+    md = run(demo[0], "timeline", "selinexor", "--format", "md")
+    assert (
+        md.startswith("# selinexor") and "**Status:** EMA full authorisation since 2022-07-18" in md
+    )
+    assert "| 2024-05-15 | NICE | HTA decision (recommended with restrictions) | TA974 |" in md
+
+
+def test_as_of_shows_what_was_known_then(demo: tuple[Path, str]) -> None:
+    then = run(demo[0], "timeline", "selinexor", "--as-of", "2021-12-31").splitlines()
+    assert then[0].endswith("as known on 2021-12-31")
+    assert then[1] == (
+        "EMA conditional authorisation since 2021-03-26 · MHRA conditional authorisation "
+        "since 2021-06-17~ · FDA accelerated approval since 2019-07-03"
+    )
+    assert not any("TA970" in line for line in then)  # NICE had not decided yet
+
+
+def test_ics_parses_with_icalendar(demo: tuple[Path, str]) -> None:
+    import icalendar
+
+    calendar = icalendar.Calendar.from_ical(
+        run(demo[0], "timeline", "selinexor", "--format", "ics")
+    )
+    events = list(calendar.walk("VEVENT"))
+    data = json.loads(run(demo[0], "timeline", "selinexor", "--format", "json"))
+    assert len(events) == sum(1 for e in data["events"] if e["event_date"])
+    switch = next(e for e in events if "conversion to full authorisation" in str(e["SUMMARY"]))
+    assert str(switch["DTSTART"].dt) == "2022-07-18" and str(switch["DTEND"].dt) == "2022-07-19"
+    assert str(switch["URL"]).startswith("http://127.0.0.1:")
+    assert len({str(e["UID"]) for e in events}) == len(events)
+
+
+def test_status_lag_and_feed(demo: tuple[Path, str]) -> None:
+    status = run(demo[0], "status", "selinexor").splitlines()
+    assert status[0].split() == ["PRODUCT", "EMA", "MHRA", "FDA", "NICE", "SMC"]
+    assert status[1].startswith("selinexor") and "full authorisation since 2022-07-18" in status[1]
+    lag = run(demo[0], "lag").splitlines()
+    selinexor = next(line for line in lag if line.startswith("selinexor"))
+    # First approval: FDA 2019-07-03; EU +632 days, MHRA +715, NICE +1771, SMC +1923.
+    assert selinexor.split()[1:] == ["FDA", "2019-07-03", "+632", "+715", "+0", "+1771", "+1923"]
+    assert lag[-1].startswith("median")
+    feed = ElementTree.fromstring(run(demo[0], "feed", "--product", "nexpovio").encode())
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    entries = feed.findall("a:entry", ns)
+    titles = [e.findtext("a:title", namespaces=ns) for e in entries]
+    assert any("conversion to full authorisation" in t for t in titles)
+    assert all("(backfill" not in (e.findtext("a:summary", namespaces=ns) or "") for e in entries)
+    assert len({e.findtext("a:id", namespaces=ns) for e in entries}) == len(entries)
+
+
+def test_html_page_is_self_contained_and_escapes(demo: tuple[Path, str]) -> None:
+    html = run(demo[0], "timeline", "selinexor", "--format", "html")
+    assert html.count('<rect x="0"') == 5 and html.count("<circle") >= 15
+    assert "<script" not in html and "http" not in html.split("<table>")[0].replace(
+        "http://www.w3.org/2000/svg", ""
+    )
+    assert "Current status</strong>" in html and "full authorisation since 2022-07-18" in html
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
+)
+def test_html_page_in_headless_chromium_shows_the_swimlane(
+    demo: tuple[Path, str], tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    page = tmp_path / "selinexor.html"
+    page.write_text(run(demo[0], "timeline", "selinexor", "--format", "html"))
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1200,900",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    image = Image.open(shot).convert("RGB")
+    colours = image.getcolors(maxcolors=1 << 20) or []
+    count = {rgb: n for n, rgb in colours}
+
+    def pixels(hex_colour: str) -> int:
+        return count.get(tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)), 0)  # type: ignore[arg-type]
+
+    # The two alternating lane bands fill most of the drawing; each body's dots are there.
+    assert pixels("#f4f7fb") > 50_000 and pixels("#e9eef5") > 30_000
+    for colour in ("#1f5fa8", "#c0392b", "#7b3fa0", "#1e8449", "#d68910"):  # EMA FDA MHRA NICE SMC
+        assert pixels(colour) > 40, colour
