@@ -13,18 +13,14 @@ Run: python bench/poll_cycle.py [--products N]   (needs `pip install urlwatch` f
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -88,7 +84,7 @@ def mirror_documents(n: int) -> dict[str, tuple[bytes, str]]:
                 "guidanceStatus": ["Published"],
                 "publicationDate": "2024-05-08T12:00:00",
                 "lastUpdated": "2024-05-08T12:00:00",
-                "pathAndQuery": f"/nice/guidance/{ref.lower()}",
+                "pathAndQuery": f"/guidance/{ref.lower()}",
             }
         )
         docs[f"/nice/guidance/{ref.lower()}"] = (
@@ -124,33 +120,6 @@ def mirror_documents(n: int) -> dict[str, tuple[bytes, str]]:
         "application/json",
     )
     return docs
-
-
-class Mirror(BaseHTTPRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        server: Any = self.server
-        body, kind = server.docs.get(self.path.split("?")[0], (None, None))
-        server.requests += 1
-        if body is None:
-            self.send_response(404)
-            self.end_headers()
-            return
-        body = body.replace(b"{port}", str(server.server_address[1]).encode())
-        etag = '"' + hashlib.sha1(body).hexdigest() + '"'
-        if self.headers.get("If-None-Match") == etag:
-            self.send_response(304)
-            self.send_header("ETag", etag)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("ETag", etag)
-        self.end_headers()
-        self.wfile.write(body)
 
 
 def config_text(base: str, db: str, n: int) -> str:
@@ -262,10 +231,11 @@ def main() -> None:
         "--products", type=int, default=40, help="tracked products (pages per HTA body)"
     )
     n = parser.parse_args().products
-    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), Mirror)
-    server.docs, server.requests = mirror_documents(n), 0
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    from regtrack.demo import serve
+
+    docs = mirror_documents(n)
+    server = serve(docs, lambda base, body: body.replace(b"http://127.0.0.1:{port}", base.encode()))
+    base = server.base
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         config = folder / "config.toml"
@@ -274,8 +244,8 @@ def main() -> None:
         requests_first = server.requests
         unchanged, _ = regtrack_cycle(config)
         requests_unchanged = server.requests - requests_first
-        urls = [base + path.split("?")[0] for path in server.docs]
-        print(f"mirror: {len(server.docs)} documents; {n} tracked products per HTA body")
+        urls = [base + path.split("?")[0] for path in docs]
+        print(f"mirror: {len(docs)} documents; {n} tracked products per HTA body")
         print(
             f"regtrack first cycle:     {first:.2f} s, {requests_first} requests, {documents} documents parsed"
         )

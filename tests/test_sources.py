@@ -21,6 +21,14 @@ def test_every_source_declares_the_contract(name: str) -> None:
     feeds = source.feeds()
     assert feeds and all(url.startswith("https://") for url in feeds)
     assert 0 <= source.max_vanished_fraction <= 1
+    # Event rules: a rules module with history and changes, or the methods overridden.
+    overridden = (
+        type(source).history is not Source.history and type(source).changes is not Source.changes
+    )
+    assert overridden or (
+        callable(getattr(cls.rules, "history", None))
+        and callable(getattr(cls.rules, "changes", None))
+    )
     assert getattr(Config().sources, name).enabled in (True, False)
 
 

@@ -62,13 +62,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         server: Any = self.server
+        server.requests = getattr(server, "requests", 0) + 1
         found = server.documents.get(self.path.split("?")[0])
         if found is None:
             self.send_response(404)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        body = found[0].replace(EMA_EPAR.encode(), f"{server.base}/ema/epar/".encode())
+        body = server.rewrite(found[0])
         etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
         if self.headers.get("If-None-Match") == etag:
             self.send_response(304)
@@ -80,6 +81,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("ETag", etag)
         self.end_headers()
         self.wfile.write(body)
+
+
+def serve(
+    documents: dict[str, tuple[bytes, str]], rewrite: Callable[[str, bytes], bytes] | None = None
+) -> Any:
+    """A loopback HTTP server for `documents` (path -> bytes, content type), with ETags and
+    304s; `rewrite(base, body)` adapts a document to the server's address. Stop: .shutdown()."""
+    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.base = f"http://127.0.0.1:{server.server_address[1]}"
+    server.documents = documents
+    server.rewrite = lambda body: rewrite(server.base, body) if rewrite else body
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _local_epar(base: str, body: bytes) -> bytes:
+    return body.replace(EMA_EPAR.encode(), f"{base}/ema/epar/".encode())
 
 
 def config_text(base: str, folder: Path) -> str:
@@ -140,10 +158,7 @@ class DemoResult:
 
 def run(folder: Path, cycle: Callable[[Path], list[tuple[str, str | None]]]) -> DemoResult:
     """Serve the documents, run `cycle(config)` twice (the EU switch in between)."""
-    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.base = f"http://127.0.0.1:{server.server_address[1]}"
-    server.documents = documents(1)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve(documents(1), _local_epar)
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "config.toml"
     config.write_text(config_text(server.base, folder))

@@ -36,15 +36,19 @@ class Source(ABC):
     def parse(self, document: Document) -> ParseResult:
         """Observations from one document; pure. Raises ShapeError when the shape is wrong."""
 
-    @abstractmethod
+    #: The source's rules module (history, changes, and optionally merge functions), which
+    #: the three methods below hand over to; a source may override the methods instead.
+    rules: ClassVar[Any] = None
+
     def history(self, observation: Observation, result: ParseResult) -> list[EventDraft]:
         """The events a record carries when regtrack sees it for the first time."""
+        return list(self.rules.history(observation, result))
 
-    @abstractmethod
     def changes(
         self, before: Mapping[str, Any], observation: Observation, result: ParseResult
     ) -> list[EventDraft]:
         """The events that a change of one record's fields means (none for wording-only)."""
+        return list(self.rules.changes(before, observation, result))
 
     @property
     def max_vanished_fraction(self) -> float:
@@ -77,4 +81,5 @@ class Source(ABC):
 
     def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation:
         """Combine what a partial document says with what was known (default: it replaces)."""
-        return observation
+        merge = getattr(self.rules, "merge", None)
+        return merge(before, observation) if merge is not None else observation

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from ...config import Config, FDAConfig
 from ...errors import ShapeError
 from ...fetch import Document
-from ...model import PARTIAL, Agency, EventDraft, Observation, ParseResult
+from ...model import PARTIAL, Agency, ParseResult
 from ..base import Source
 from . import datafiles, openfda, rules, shape
 
@@ -20,6 +19,8 @@ class FDA(Source):
     agency = Agency.FDA
     description = "Drugs@FDA data files (whole US register) and openFDA drugsfda queries"
     document_kinds = (ZIP_KIND, JSON_KIND)
+
+    rules: ClassVar[Any] = rules
 
     def __init__(self, settings: FDAConfig, names: list[str]) -> None:
         self.settings = settings
@@ -76,14 +77,3 @@ class FDA(Source):
         if head[:1] == b"<":
             raise ShapeError("an HTML/XML page, not Drugs@FDA data files or an openFDA response")
         raise ShapeError("neither a Drugs@FDA zip nor an openFDA JSON response")
-
-    def history(self, observation: Observation, result: ParseResult) -> list[EventDraft]:
-        return rules.history(observation, result)
-
-    def changes(
-        self, before: Mapping[str, Any], observation: Observation, result: ParseResult
-    ) -> list[EventDraft]:
-        return rules.changes(before, observation, result)
-
-    def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation:
-        return rules.merge(before, observation)

@@ -4,13 +4,13 @@ API) and SmPCs (products.mhra.gov.uk search index, with a key)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Collection
+from typing import Any, ClassVar
 
 from ...config import Config, MHRAConfig
 from ...errors import ShapeError
 from ...fetch import Document
-from ...model import Agency, EventDraft, NameKind, Observation, ParseResult, ProductName
+from ...model import Agency, NameKind, Observation, ParseResult, ProductName
 from ..base import Source
 from . import announcements, grants, products, rules
 
@@ -22,6 +22,7 @@ class MHRA(Source):
     agency = Agency.MHRA
     description = "MHRA grants register (PDF lists), announcements and SmPC wording"
     document_kinds = KINDS
+    rules: ClassVar[Any] = rules
 
     def __init__(
         self, settings: MHRAConfig, tracked: list[str], today: dt.date | None = None
@@ -94,11 +95,3 @@ class MHRA(Source):
         if result.document_kind != KINDS[0]:
             return []
         return grants.attachments(document.content)[1]
-
-    def history(self, observation: Observation, result: ParseResult) -> list[EventDraft]:
-        return rules.history(observation, result)
-
-    def changes(
-        self, before: Mapping[str, Any], observation: Observation, result: ParseResult
-    ) -> list[EventDraft]:
-        return rules.changes(before, observation, result)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Collection
+from typing import Any, ClassVar
 
 from ...config import Config, NICEConfig
 from ...fetch import Document
-from ...model import Agency, EventDraft, Observation, ParseResult
+from ...model import Agency, Observation, ParseResult
 from ...names import normalise
 from ..base import Source
 from . import documents, records, rules
@@ -26,6 +26,8 @@ class NICE(Source):
         "nice-indev-projects",
         "nice-indev-page-text",
     )
+
+    rules: ClassVar[Any] = rules
 
     def __init__(self, settings: NICEConfig, tracked: list[str]) -> None:
         self.settings = settings
@@ -65,14 +67,3 @@ class NICE(Source):
     def _tracked(self, obs: Observation) -> bool:
         title = normalise(obs.fields.get("title") or "")
         return any(name in title for name in self.tracked)
-
-    def history(self, observation: Observation, result: ParseResult) -> list[EventDraft]:
-        return rules.history(observation, result)
-
-    def changes(
-        self, before: Mapping[str, Any], observation: Observation, result: ParseResult
-    ) -> list[EventDraft]:
-        return rules.changes(before, observation, result)
-
-    def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation:
-        return rules.merge(before, observation)

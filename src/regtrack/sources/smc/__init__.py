@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Collection
+from typing import Any, ClassVar
 
 from ...config import Config, SMCConfig
 from ...fetch import Document
-from ...model import Agency, EventDraft, NameKind, Observation, ParseResult, ProductName
+from ...model import Agency, NameKind, Observation, ParseResult, ProductName
 from ...names import normalise
 from ..base import Source
 from . import documents, rules
@@ -18,6 +18,8 @@ class SMC(Source):
     agency = Agency.SMC
     description = "Scottish Medicines Consortium advice: listing and advice pages"
     document_kinds = ("smc-listing-json", "smc-listing-page", "smc-advice-page")
+
+    rules: ClassVar[Any] = rules
 
     def __init__(self, settings: SMCConfig, tracked: list[str]) -> None:
         self.settings = settings
@@ -62,14 +64,3 @@ class SMC(Source):
                 continue
             urls.append(obs.fields["url"])
         return urls
-
-    def history(self, observation: Observation, result: ParseResult) -> list[EventDraft]:
-        return rules.history(observation, result)
-
-    def changes(
-        self, before: Mapping[str, Any], observation: Observation, result: ParseResult
-    ) -> list[EventDraft]:
-        return rules.changes(before, observation, result)
-
-    def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation:
-        return rules.merge(before, observation)
