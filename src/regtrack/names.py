@@ -63,8 +63,10 @@ def strip_salts(ingredient: str) -> str:
     return "; ".join(parts)
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise(name: str) -> str:
-    """Case-, accent-, ®/™- and punctuation-insensitive key: 'KPT-330' -> 'kpt330'."""
+    """Case-, accent-, ®/™- and punctuation-insensitive key: 'KPT-330' -> 'kpt330'. Cached:
+    a register's names are normalised for every record and alias lookup that mentions them."""
     text = unicodedata.normalize("NFKD", name.translate(_MARKS))
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     return _NOT_ALNUM.sub("", text)
