@@ -118,7 +118,7 @@ def setup(
         (["huge"], "failed", "over the 10000000-byte limit"),
         ([("status", 503)], "failed", "HTTP 503"),
         ([("body", b"<html><body>Service unavailable</body></html>")], "failed", "HTML/XML page"),
-        ([("body", b'[{"category": "Human", "ema_product_n')], "failed", "JSON cannot be read (truncated?)"),
+        ([("body", b'[{"category": "Human", "ema_product_n')], "failed", "is not JSON (truncated?)"),
     ],
 )  # fmt: skip
 def test_fault(

@@ -1,6 +1,7 @@
-"""Reading web pages as their readers do: text, labelled values, dates written out in words.
+"""Reading web pages as their readers do: text, labelled values, dates written out in words;
+and the JSON documents the sources read, with one error for one that cannot be read.
 
-Shared by the HTML sources (NICE, SMC); pure. Parsers built on labels and sentences survive
+Shared by the sources; pure. Parsers built on labels and sentences survive
 the redesigns that change class names, and fail loudly (ShapeError) when the labels go.
 """
 
@@ -38,15 +39,29 @@ def soup(text: str) -> Any:
     return BeautifulSoup(text, "lxml")
 
 
+def load_json(content: bytes | str, what: str) -> Any:
+    """A JSON document (bytes in UTF-8, with or without a BOM, or text), or a ShapeError
+    naming it."""
+    try:
+        return json.loads(content)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ShapeError(f"{what} is not JSON (truncated?): {err}") from err
+
+
+def json_list(data: Any, key: str, what: str) -> list[Any]:
+    """The list a JSON object holds under `key`, or a ShapeError: the shape changed."""
+    value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(value, list):
+        raise ShapeError(f"{what} has no '{key}' list (shape changed?)")
+    return value
+
+
 def next_data(page: Any, where: str) -> dict[str, Any]:
     """The JSON a Next.js page carries in <script id="__NEXT_DATA__">."""
     script = page.find("script", id="__NEXT_DATA__")
     if script is None or not script.string:
         raise ShapeError(f"{where}: no <script id='__NEXT_DATA__'> (layout changed?)")
-    try:
-        data = json.loads(script.string)
-    except json.JSONDecodeError as err:
-        raise ShapeError(f"{where}: __NEXT_DATA__ is not JSON: {err}") from err
+    data = load_json(script.string, f"{where}: __NEXT_DATA__")
     if not isinstance(data, dict):
         raise ShapeError(f"{where}: __NEXT_DATA__ is not a JSON object")
     return data

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ...errors import ShapeError
+from ..pages import load_json
 from .columns import COLUMNS, DATES, FLAGS, KEYS, REQUIRED, snake
 
 #: The report's generation stamp is in the EMA's local time (Amsterdam).
@@ -68,10 +69,7 @@ def xlsx_rows(content: bytes) -> tuple[dt.datetime | None, Rows]:
 
 
 def json_rows(content: bytes) -> tuple[dt.datetime | None, Rows]:
-    try:
-        data = json.loads(content.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ShapeError(f"JSON cannot be read (truncated?): {err}") from err
+    data = load_json(content, "the report's JSON")
     records = data.get("data") if isinstance(data, dict) else data
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise ShapeError("JSON is neither a list of records nor {'meta': ..., 'data': [...]}")

@@ -6,12 +6,12 @@ Pure: builds URLs and reads JSON; never fetches. A 404 "NOT_FOUND" body means no
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from ...errors import ShapeError
+from ..pages import load_json
 from . import shape
 
 
@@ -42,10 +42,7 @@ def next_page(url: str, data: dict[str, Any]) -> str | None:
 
 
 def load(content: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(content.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ShapeError(f"openFDA response is not JSON (truncated?): {err}") from err
+    data = load_json(content, "openFDA response")
     if not isinstance(data, dict):
         raise ShapeError("openFDA response is not a JSON object")
     return data

@@ -6,11 +6,11 @@ What they say is inferred from their words, so every event from here is marked i
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from ...errors import ShapeError
+from ..pages import json_list, load_json
 
 _APPROVES = re.compile(
     r"\b(?:approves?|approved|authoris(?:es|ed)|grants?|granted)\b", re.IGNORECASE
@@ -30,13 +30,8 @@ _NOT_NAMES = {"the", "first", "new", "conditional", "marketing", "a", "an", "ful
 
 
 def read(content: bytes) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(content.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ShapeError(f"GOV.UK Search API response is not JSON: {err}") from err
-    results = data.get("results") if isinstance(data, dict) else None
-    if not isinstance(results, list):
-        raise ShapeError("GOV.UK Search API response has no 'results' list")
+    what = "GOV.UK Search API response"
+    results = json_list(load_json(content, what), "results", what)
     out = []
     for item in results:
         if not isinstance(item, dict) or not item.get("link"):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import re
 from typing import Any
 
 from ...errors import ShapeError
+from ..pages import load_json
 
 COLUMNS = (
     "PL Number",
@@ -32,10 +32,7 @@ _BRAND = re.compile(r"^(.+?)\s+\d")
 
 def attachments(content: bytes) -> tuple[str, list[str]]:
     """(the publication's title, its PDF attachment URLs) from a GOV.UK Content API response."""
-    try:
-        data = json.loads(content.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ShapeError(f"GOV.UK Content API response is not JSON: {err}") from err
+    data = load_json(content, "GOV.UK Content API response")
     details = data.get("details") if isinstance(data, dict) else None
     if not isinstance(details, dict) or not isinstance(details.get("attachments"), list):
         raise ShapeError("GOV.UK Content API response has no details.attachments list")

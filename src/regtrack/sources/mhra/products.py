@@ -4,12 +4,12 @@ says "conditional marketing authorisation". Pure.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import quote
 
 from ...errors import ShapeError
+from ..pages import json_list, load_json
 
 PHRASE = re.compile(r"conditional\s+marketing\s+authori[sz]ation", re.IGNORECASE)
 FILTER = "doc_type eq 'Spc'"
@@ -29,13 +29,8 @@ def query_url(base: str, name: str) -> str:
 
 
 def read(content: bytes) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(content.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ShapeError(f"MHRA products index response is not JSON: {err}") from err
-    values = data.get("value") if isinstance(data, dict) else None
-    if not isinstance(values, list):
-        raise ShapeError("MHRA products index response has no 'value' list")
+    what = "MHRA products index response"
+    values = json_list(load_json(content, what), "value", what)
     out = []
     for doc in values:
         if str(doc.get("doc_type", "")).lower() != "spc":

@@ -7,7 +7,6 @@ with every deploy. A page without its data or its labels is a ShapeError, never 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -43,10 +42,7 @@ def read(content: bytes, url: str, base_url: str) -> tuple[str, list[dict[str, A
 
 
 def _json(text: str, url: str, base_url: str) -> tuple[str, list[dict[str, Any]], str | None]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ShapeError(f"NICE JSON cannot be read (truncated?): {err}") from err
+    data = pages.load_json(text, "NICE JSON")
     if isinstance(data, dict) and isinstance(data.get("documents"), list):
         return "nice-search-api", *_listing(data, base_url)
     embedded = data.get("_embedded") if isinstance(data, dict) else None

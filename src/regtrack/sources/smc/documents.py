@@ -7,7 +7,6 @@ decision nor a publication due date is a ShapeError, never an event.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import urljoin
@@ -114,13 +113,8 @@ def _outcome(verdict: str) -> str:
 def _listing_json(
     text: str, url: str, base_url: str
 ) -> tuple[str, list[dict[str, Any]], str | None]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ShapeError(f"SMC listing JSON cannot be read (truncated?): {err}") from err
-    results = data.get("SearchResults") if isinstance(data, dict) else None
-    if not isinstance(results, list):
-        raise ShapeError("SMC listing JSON has no 'SearchResults' list (shape changed?)")
+    data = pages.load_json(text, "SMC listing JSON")
+    results = pages.json_list(data, "SearchResults", "SMC listing JSON")
     records = []
     for item in results:
         link = urljoin(base_url, ((item.get("Link") or {}).get("Url") or ""))
