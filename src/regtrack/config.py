@@ -245,6 +245,10 @@ class Config(_Strict):
     operators: OperatorsConfig = OperatorsConfig()
     daemon: DaemonConfig = DaemonConfig()
 
+    def tracked_names(self) -> list[str]:
+        """Every tracked product's name and aliases: what the sources look for."""
+        return [n for p in self.products for n in (p.name, *p.aliases)]
+
     @field_validator("products")
     @classmethod
     def _unique_products(cls, value: list[ProductConfig]) -> list[ProductConfig]:

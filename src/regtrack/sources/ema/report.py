@@ -43,7 +43,7 @@ class EMAReport(Source):
 
     @classmethod
     def from_config(cls, config: Config) -> EMAReport:
-        names = [n for p in config.products for n in (p.name, *p.aliases)]
+        names = config.tracked_names()
         return cls(config.sources.ema, names)
 
     def feeds(self) -> list[str]:

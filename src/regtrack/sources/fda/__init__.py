@@ -28,7 +28,7 @@ class FDA(Source):
 
     @classmethod
     def from_config(cls, config: Config) -> FDA:
-        names = [n for p in config.products for n in (p.name, *p.aliases)]
+        names = config.tracked_names()
         return cls(config.sources.fda, names)
 
     def feeds(self) -> list[str]:

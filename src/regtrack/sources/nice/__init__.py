@@ -35,7 +35,7 @@ class NICE(Source):
 
     @classmethod
     def from_config(cls, config: Config) -> NICE:
-        return cls(config.sources.nice, [n for p in config.products for n in (p.name, *p.aliases)])
+        return cls(config.sources.nice, config.tracked_names())
 
     def feeds(self) -> list[str]:
         return [f"{self.settings.base_url}{path}" for path in self.settings.listings]

@@ -27,7 +27,7 @@ class SMC(Source):
 
     @classmethod
     def from_config(cls, config: Config) -> SMC:
-        return cls(config.sources.smc, [n for p in config.products for n in (p.name, *p.aliases)])
+        return cls(config.sources.smc, config.tracked_names())
 
     def feeds(self) -> list[str]:
         return [self.settings.listing_url]
