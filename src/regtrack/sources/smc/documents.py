@@ -7,6 +7,7 @@ decision nor a publication due date is a ShapeError, never an event.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 from urllib.parse import urljoin
@@ -60,9 +61,10 @@ def read(content: bytes, url: str, base_url: str) -> tuple[str, list[dict[str, A
     text = pages.decode(content)
     if text.lstrip()[:1] in ("{", "["):
         return _listing_json(text, url, base_url)
-    rows = pages.lines(pages.soup(text) if pages.is_html(text) else text)
+    page = pages.soup(text) if pages.is_html(text) else None
+    rows = pages.lines(page if page is not None else text)
     if any(_LISTING_ROW.match(r) for r in rows[:80]) and not _DECISION.search(" ".join(rows)):
-        return "smc-listing-page", _listing_rows(text, rows, base_url), None
+        return "smc-listing-page", _listing_rows(page, rows, base_url), None
     return "smc-advice-page", [advice(rows, url)], None
 
 
@@ -142,10 +144,11 @@ def _listing_json(
     return "smc-listing-json", records, _with_page(url, page + 1) if more and page else None
 
 
-def _listing_rows(text: str, rows: list[str], base_url: str) -> list[dict[str, Any]]:
+def _listing_rows(page: Any, rows: list[str], base_url: str) -> list[dict[str, Any]]:
+    """Listing rows read as text; their links from the parsed page, when it is HTML."""
     links = {}
-    if pages.is_html(text):
-        for anchor in pages.soup(text).find_all("a", href=True):
+    if page is not None:
+        for anchor in page.find_all("a", href=True):
             if m := _URL_ID.search(anchor["href"]):
                 links[f"SMC{m[1]}"] = urljoin(base_url, anchor["href"])
     records = []
@@ -168,9 +171,7 @@ def _listing_rows(text: str, rows: list[str], base_url: str) -> list[dict[str, A
     return records
 
 
-def _slash_date(value: str | None) -> Any:
-    import datetime as dt
-
+def _slash_date(value: str | None) -> dt.date | None:
     try:
         return dt.datetime.strptime((value or "").strip(), "%d/%m/%Y").date()
     except ValueError:
