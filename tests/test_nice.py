@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -249,3 +250,17 @@ def test_title_names_the_first_technology_only() -> None:
         documents.read(
             b"Nothing to see", "https://www.nice.org.uk/guidance/indevelopment/gid-ta1", "https://x"
         )
+
+
+def test_listing_whose_documents_lost_their_fields_is_a_shape_error() -> None:
+    renamed = {"documents": [{"ref": "TA970", "type": ["Technology appraisal guidance"]}]}
+    with pytest.raises(ShapeError, match="carry none of guidanceRef"):
+        documents.read(json.dumps(renamed).encode(), "https://api.nice.org.uk/search", "https://x")
+    # Documents that are simply not appraisals are an empty listing, not an error.
+    guideline = {"guidanceRef": "NG123", "niceGuidanceType": ["NICE guideline"]}
+    kind, found, _ = documents.read(
+        json.dumps({"documents": [guideline]}).encode(),
+        "https://api.nice.org.uk/search",
+        "https://x",
+    )
+    assert (kind, found) == ("nice-search-api", [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from regtrack.config import Config, FetchConfig, ProductConfig, SMCConfig, SourcesConfig
+from regtrack.errors import ShapeError
 from regtrack.fetch import Document, Fetcher
 from regtrack.poll import poll
-from regtrack.sources.smc import SMC
+from regtrack.sources.smc import SMC, documents
 from regtrack.store import Store
 
 DATA = Path(__file__).parent / "data" / "smc"
@@ -199,3 +201,13 @@ def test_listing_over_http_follows_tracked_advice_pages(
         e.reference: e.details["outcome"] for e in sqlite_store.events(kind="hta_decision")
     }
     assert outcomes_by_ref == {"SMC2721": "accepted", "SMC2722": "recommended_restricted"}
+
+
+def test_listing_json_whose_items_lost_their_names_is_a_shape_error() -> None:
+    listing = json.loads((DATA / "listing_2024-10-07.json").read_text())
+    assert listing["SearchResults"], "the fixture lists advice"
+    for item in listing["SearchResults"]:
+        item["Title"] = item.pop("Heading")  # a renamed field
+    url = "https://www.scottishmedicines.org.uk/listing?current-page-0=1"
+    with pytest.raises(ShapeError, match="no 'Heading'"):
+        documents.read(json.dumps(listing).encode(), url, "https://www.scottishmedicines.org.uk")

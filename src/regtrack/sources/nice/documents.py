@@ -57,6 +57,13 @@ def _json(text: str, url: str, base_url: str) -> tuple[str, list[dict[str, Any]]
 
 
 def _listing(data: dict[str, Any], base_url: str) -> tuple[list[dict[str, Any]], str | None]:
+    # Documents that name no guidance at all are a renamed shape: they would otherwise all be
+    # read as "not an appraisal" and the listing would pass as empty.
+    keys = ("guidanceRef", "niceGuidanceType", "pathAndQuery")
+    if data["documents"] and not any(
+        isinstance(d, dict) and any(d.get(k) for k in keys) for d in data["documents"]
+    ):
+        raise ShapeError(f"NICE listing documents carry none of {', '.join(keys)} (shape changed?)")
     found = [
         records.listing_document(d, base_url) for d in data["documents"] if isinstance(d, dict)
     ]

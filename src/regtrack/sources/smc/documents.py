@@ -117,6 +117,8 @@ def _listing_json(
 ) -> tuple[str, list[dict[str, Any]], str | None]:
     data = pages.load_json(text, "SMC listing JSON")
     results = pages.json_list(data, "SearchResults", "SMC listing JSON")
+    if results and not any(isinstance(i, dict) and i.get("Heading") for i in results):
+        raise ShapeError("SMC listing JSON items have no 'Heading' (shape changed?)")
     records = []
     for item in results:
         link = urljoin(base_url, ((item.get("Link") or {}).get("Url") or ""))
