@@ -11,9 +11,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from regtrack.config import Config, FetchConfig, MHRAConfig, ProductConfig, SourcesConfig
+from regtrack.errors import ShapeError
 from regtrack.fetch import Fetcher
 from regtrack.poll import poll
-from regtrack.sources.mhra import MHRA
+from regtrack.sources.mhra import MHRA, announcements, products
 from regtrack.store import Store
 
 from .mhra_pdf import COLUMNS, grants_pdf, image_only_pdf
@@ -189,3 +190,17 @@ def test_feeds_add_next_years_page_in_december_and_products_with_a_key() -> None
     assert any("search=selinexor" in f for f in feeds) and december.skipped() == []
     assert december.request_params(feeds[-1]) == {"api-key": "k"}
     assert "k" not in feeds[-1]
+
+
+def test_search_and_index_answers_that_lost_their_fields_are_shape_errors() -> None:
+    search = json.loads((DATA / "search_api_announcements.json").read_text())
+    assert search["results"], "the fixture lists announcements"
+    for item in search["results"]:
+        item["heading"] = item.pop("title", None)
+    with pytest.raises(ShapeError, match="results have no 'title'"):
+        announcements.read(json.dumps(search).encode())
+    index = {"value": [{"type": "spc", "product_name": "NEXPOVIO 20 MG TABLETS"}]}
+    with pytest.raises(ShapeError, match="documents have no 'doc_type'"):
+        products.read(json.dumps(index).encode())
+    # An index answer without SmPCs among its documents is simply empty.
+    assert products.read(json.dumps({"value": [{"doc_type": "pil"}]}).encode()) == []

@@ -32,6 +32,9 @@ _NOT_NAMES = {"the", "first", "new", "conditional", "marketing", "a", "an", "ful
 def read(content: bytes) -> list[dict[str, Any]]:
     what = "GOV.UK Search API response"
     results = json_list(load_json(content, what), "results", what)
+    # Results that lost their titles would all read as "not about an approval": a changed shape.
+    if results and not any(isinstance(i, dict) and i.get("title") for i in results):
+        raise ShapeError(f"{what}: results have no 'title' (shape changed?)")
     out = []
     for item in results:
         if not isinstance(item, dict) or not item.get("link"):

@@ -31,6 +31,9 @@ def query_url(base: str, name: str) -> str:
 def read(content: bytes) -> list[dict[str, Any]]:
     what = "MHRA products index response"
     values = json_list(load_json(content, what), "value", what)
+    # Without 'doc_type' every document would be skipped as "not an SmPC": a changed shape.
+    if values and not any(isinstance(d, dict) and "doc_type" in d for d in values):
+        raise ShapeError(f"{what}: documents have no 'doc_type' (shape changed?)")
     out = []
     for doc in values:
         if str(doc.get("doc_type", "")).lower() != "spc":
