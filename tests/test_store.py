@@ -49,7 +49,8 @@ def write(store: Store, drafts: list[EventDraft], content: bytes = b"[]") -> lis
     detection = Detection(events=[(d, False) for d in drafts], upserts=[obs])
     with store.transaction() as tx:
         snap = tx.add_snapshot(snapshot(content), content)
-        return list(tx.apply("ema", "EMA", snap, ParseResult([obs], "test"), detection))
+        known = tx.known("ema")
+        return list(tx.apply("ema", "EMA", snap, ParseResult([obs], "test"), detection, known))
 
 
 def test_document_bytes_are_stored_once_per_hash_and_compressed(store: Store) -> None:

@@ -27,6 +27,8 @@ class Known:
 
     fields: Mapping[str, Any] | None
     present: bool = True
+    #: The product the record belongs to, so that writing does not look it up again.
+    product_id: int | None = None
 
 
 def fingerprint(fields: Mapping[str, Any]) -> str:

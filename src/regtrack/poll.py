@@ -197,7 +197,7 @@ def _parse_and_apply(
         tx.mark_snapshot(snapshot.id, error=message)
         tx.record_parse_failure(source.name, message)
         return PollOutcome(source.name, document.url, "failed", message)
-    stored = tx.apply(source.name, source.agency.value, snapshot, result, detection)
+    stored = tx.apply(source.name, source.agency.value, snapshot, result, detection, known)
     tx.mark_snapshot(snapshot.id, result=result)
     tx.record_health(
         source.name, ok=True, changed=True, result=result, records=len(result.observations)

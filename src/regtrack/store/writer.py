@@ -76,21 +76,27 @@ class Writer(OutboxWrites, JobWrites):
         """What is known of a source's records. Given the digests of what a document says
         (`observed`), records whose stored digest matches are returned without their fields,
         and only the others are read back in full."""
-        query = select(RecordState.reference, RecordState.digest, RecordState.present)
-        index = {ref: (digest, present) for ref, digest, present in self.session.exec(
+        query = select(
+            RecordState.reference, RecordState.digest, RecordState.present, RecordState.product_id
+        )
+        index = {ref: (digest, present, pid) for ref, digest, present, pid in self.session.exec(
             query.where(RecordState.source == source))}  # fmt: skip
         if observed is None:
             wanted = list(index)
         else:
-            wanted = [r for r, (d, present) in index.items() if observed.get(r) != d or not present]
-        known = {ref: Known(None, present) for ref, (_, present) in index.items()}
-        full = select(RecordState.reference, RecordState.fields, RecordState.present)
+            wanted = [
+                r for r, (d, present, _) in index.items() if observed.get(r) != d or not present
+            ]
+        known = {ref: Known(None, present, pid) for ref, (_, present, pid) in index.items()}
+        full = select(RecordState.reference, RecordState.fields)
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
             rows = self.session.exec(
                 full.where(RecordState.source == source, col(RecordState.reference).in_(chunk))
             )
-            known |= {ref: Known(fields, present) for ref, fields, present in rows}
+            for ref, fields in rows:
+                _, present, pid = index[ref]
+                known[ref] = Known(fields, present, pid)
         return known
 
     def clear_state(self, source: str) -> None:
@@ -103,12 +109,13 @@ class Writer(OutboxWrites, JobWrites):
         snapshot: Snapshot,
         result: ParseResult,
         detection: Detection,
+        known: Mapping[str, Known],
     ) -> list[tuple[EventDraft, bool]]:
-        """Write one document's state and events; returns the events new to the store."""
+        """Write one document's state and events; returns the events new to the store.
+        `known` is what `known` returned for this source in this transaction."""
         assert snapshot.id is not None
         now = snapshot.fetched_at
-        query = select(RecordState.reference, RecordState.product_id)
-        existing = dict(self.session.exec(query.where(RecordState.source == source)).all())
+        existing = {ref: k.product_id for ref, k in known.items() if k.product_id is not None}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         self.products.prepare(
