@@ -264,3 +264,30 @@ def test_listing_whose_documents_lost_their_fields_is_a_shape_error() -> None:
         "https://x",
     )
     assert (kind, found) == ("nice-search-api", [])
+
+
+def test_a_poll_stopped_at_its_document_limit_says_what_it_did_not_read(
+    httpserver: HTTPServer, sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import regtrack.poll
+
+    base = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request("/guidance/published").respond_with_data(
+        (DATA / "listing_published_2024-06-01.html").read_bytes(), content_type="text/html"
+    )
+    httpserver.expect_request("/guidance/ta974").respond_with_data(
+        (DATA / "ta974.html").read_bytes()
+    )
+    monkeypatch.setattr(regtrack.poll, "MAX_DOCUMENTS", 2)
+    fetcher = Fetcher(FetchConfig(min_interval_seconds=0, host_intervals={}))
+    outcomes = poll(sqlite_store, nice(base_url=base, listings=["/guidance/published"]), fetcher)
+    assert [(o.url.removeprefix(base), o.status) for o in outcomes] == [
+        ("/guidance/published", "changed"),
+        ("/guidance/ta974", "changed"),
+        ("/guidance/ta970", "failed"),
+    ]
+    assert (
+        outcomes[-1].message == f"stopped after 2 documents; 1 not read, from {base}/guidance/ta970"
+    )
+    (health,) = sqlite_store.health()
+    assert not health.healthy and health.last_error == outcomes[-1].message

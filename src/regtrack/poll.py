@@ -74,14 +74,12 @@ def poll(
                 seen.add(url)
                 queue.append(url)
     if queue:
-        outcomes.append(
-            PollOutcome(
-                source.name,
-                queue[0],
-                "failed",
-                f"stopped after {MAX_DOCUMENTS} documents; {len(queue)} left for the next poll",
-            )
-        )
+        # Followed pages are not remembered: an unchanged listing would not name them again,
+        # so the operator is told which were not read.
+        message = f"stopped after {MAX_DOCUMENTS} documents; {len(queue)} not read, from {queue[0]}"
+        with store.transaction() as tx:
+            tx.record_health(source.name, ok=False, error=message)
+        outcomes.append(PollOutcome(source.name, queue[0], "failed", message))
     return outcomes
 
 
