@@ -244,8 +244,8 @@ def test_operator_alert_then_nothing_then_recovery(
     inbox, port = smtp
     cfg = config(port)
     replay(store, cfg, DATA / "report_2024-09-01.json")
-    bad = tmp_path / "bad.html"
-    bad.write_text("<html>Access denied</html>")
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"Category": "Human", "Name of medicine": ')  # cut off mid-download
     replay(store, cfg, bad)
     T0 = clock()
     backend = SMTPBackend(cfg.mail, None)

@@ -110,12 +110,27 @@ def test_sources_and_reparse(config: Path, ema_reports: dict[str, Path]) -> None
 
 
 def test_bad_document_exits_non_zero_and_says_where(config: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.json"
+    cut.write_text('[{"Category": "Human", "Name of medicine": ')  # a report cut off
+    result = run(config, "poll", "ema", "--from-file", str(cut))
+    assert result.exit_code == 1
+    assert f"ema: failed: {cut}: " in result.output
+    assert "UNHEALTHY" in run(config, "sources").output
+
+
+def test_replaying_the_wrong_kind_of_file_says_so_and_leaves_health_alone(
+    config: Path, tmp_path: Path, ema_reports: dict[str, Path]
+) -> None:
+    run(config, "poll", "ema", "--from-file", str(ema_reports["2024-09-01.json"]))
     page = tmp_path / "denied.html"
     page.write_text("<html>Access denied</html>")
-    result = run(config, "poll", "ema", "--from-file", str(page))
-    assert result.exit_code == 1
-    assert f"ema: failed: {page}: an HTML/XML page" in result.output
-    assert "UNHEALTHY" in run(config, "sources").output
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "poll", "ema", "--from-file", str(page)]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{page}: not a document the ema source reads" in result.output
+    (ema,) = [line for line in run(config, "sources").output.splitlines() if line.startswith("ema")]
+    assert ema.split()[1] == "ok" and "UNHEALTHY" not in ema
 
 
 @pytest.mark.parametrize(
@@ -134,6 +149,69 @@ def test_errors_are_one_line_on_stderr(config: Path, args: list[str], message: s
     assert result.exit_code != 0
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [f"Error: {message}"]
+
+
+@pytest.mark.parametrize(
+    ("args", "listed"),
+    [
+        (["events", "--agency", "EMEA"], "'ema', 'mhra', 'fda', 'nice', 'smc'"),
+        (["events", "--kind", "aproval"], "'authorisation'"),
+        (["feed", "--limit", "-5"], "x>=1"),
+    ],
+)
+def test_unknown_option_values_are_refused_with_the_valid_ones(
+    config: Path, args: list[str], listed: str
+) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(config), *args])
+    assert result.exit_code == 2 and listed in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_agency_and_kind_are_read_in_any_case(config: Path, ema_reports: dict[str, Path]) -> None:
+    run(config, "poll", "ema", "--from-file", str(ema_reports["2024-09-01.json"]))
+    upper = run(config, "events", "--agency", "ema", "--kind", "AUTHORISATION", "--format", "json")
+    assert upper.exit_code == 0 and {e["kind"] for e in json.loads(upper.output)} == {
+        "authorisation"
+    }
+
+
+def test_sources_shows_zones_and_keeps_notices_apart_from_errors(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "r.db"}"\n[[products]]\nname = "selinexor"\n'
+    )
+    from regtrack.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 'r.db'}")
+    with store.transaction() as tx:  # what a healthy MHRA poll without the products key leaves
+        tx.record_health("mhra", ok=True, notes="products index skipped: no query key")
+    store.close()
+    result = run(config, "sources")
+    (mhra,) = [line for line in result.output.splitlines() if line.startswith("mhra")]
+    assert " ok " in mhra and "UTC" in mhra
+    header = result.output.splitlines()[0]
+    assert mhra.index("products index skipped") >= header.index("NOTES")
+    assert run(config, "sources", "--check").exit_code == 0
+
+
+def test_sources_check_fails_when_an_enabled_source_is_unhealthy(
+    config: Path, tmp_path: Path
+) -> None:
+    cut = tmp_path / "cut.json"
+    cut.write_text("[")
+    run(config, "poll", "ema", "--from-file", str(cut))
+    result = CliRunner().invoke(cli, ["--config", str(config), "sources", "--check"])
+    assert result.exit_code == 1 and "Error: unhealthy: ema" in result.stderr
+
+
+def test_an_empty_smtp_password_is_missing_not_a_password() -> None:
+    from regtrack.config import MailConfig
+    from regtrack.errors import ConfigError
+    from regtrack.mail import backend_from
+
+    mail = MailConfig(backend="smtp", username="regtrack")
+    with pytest.raises(ConfigError, match="no password: set REGTRACK_SMTP_PASSWORD"):
+        backend_from(mail, {"REGTRACK_SMTP_PASSWORD": ""})
 
 
 def test_bad_config_key_and_missing_config_file(tmp_path: Path) -> None:

@@ -66,3 +66,45 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> No
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")) as info:
         load(path, env={})
     assert str(path) in str(info.value)
+
+
+def _documented_keys(text: str) -> set[str]:
+    """Keys config.toml sets or shows in a comment (`# key = …`), with their section."""
+    import re
+
+    found, section = set(), ""
+    for raw in text.splitlines():
+        line = raw.strip().lstrip("#").strip()
+        header = re.fullmatch(r"\[\[?([\w.]+)\]?\]", line)
+        if header:
+            section = header[1]
+            found.add(section)
+            continue
+        for key in re.findall(r"(?:^|[ ,])(\w+) =", line):
+            found.add(f"{section}.{key}" if section else key)
+    return found
+
+
+def _model_keys(model: type[object], prefix: str = "") -> set[str]:
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    keys: set[str] = set()
+    for name, info in model.model_fields.items():  # type: ignore[attr-defined]
+        path = f"{prefix}.{name}" if prefix else name
+        inner = [info.annotation, *get_args(info.annotation)]
+        nested = [t for t in inner if isinstance(t, type) and issubclass(t, BaseModel)]
+        if nested:
+            keys |= _model_keys(nested[0], path)
+        else:
+            keys.add(path)
+    return keys
+
+
+def test_repository_config_documents_every_key_the_config_accepts() -> None:
+    from regtrack.config import Config
+
+    documented = _documented_keys((ROOT / "config.toml").read_text())
+    missing = sorted(k for k in _model_keys(Config) if k not in documented)
+    assert missing == [], f"config.toml does not document: {missing}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from werkzeug import Request, Response
 
 from regtrack import daemon
 from regtrack.config import load
-from regtrack.daemon import Job, Runner
+from regtrack.daemon import Job, JobResult, Runner
 from regtrack.model import utcnow
 from regtrack.store import Store
 
@@ -144,7 +145,7 @@ def test_a_lease_runs_a_job_on_one_server_only(store: Store) -> None:
     job = Job(
         "ema",
         IntervalTrigger(hours=12),
-        lambda: ran.append("x") or "ok",
+        lambda: JobResult("ok", fields={"x": ran.append("x")}),
         dt.timedelta(hours=12),
         dt.timedelta(hours=6),
     )
@@ -157,7 +158,8 @@ def test_a_lease_runs_a_job_on_one_server_only(store: Store) -> None:
         tx.release_job("ema", "beta:2", now, "ok")
     assert a.run(job, now - dt.timedelta(hours=6)) is None  # beta started it just now
     assert b.once([job]) == [("ema", None)]  # not due for another 12 hours
-    assert a.run(job, utcnow()) == "ok" and ran == ["x"]  # due: runs here, once
+    result = a.run(job, utcnow())  # due: runs here, once
+    assert result is not None and result.ok and str(result) == "ok" and ran == ["x"]
 
 
 def test_run_once_then_nothing_is_due(httpserver: HTTPServer, tmp_path: Path) -> None:
@@ -168,10 +170,12 @@ def test_run_once_then_nothing_is_due(httpserver: HTTPServer, tmp_path: Path) ->
     first = regtrack(config, "run", "--once")
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
-    assert "ema: 1 documents, 0 new events" in out and len(hits) == 1
+    assert out == ""  # every line is a log line, on stderr, once
+    assert err.count("INFO ema: 1 documents, 0 new events") == 1 and len(hits) == 1
     second = regtrack(config, "run", "--once")
     out, err = second.communicate(timeout=120)
-    assert "ema: not due" in out and len(hits) == 1
+    assert second.returncode == 0 and len(hits) == 1
+    assert "INFO ema: not due" in err and "INFO ema: 1 documents" not in err
 
 
 def test_sigterm_stops_cleanly(httpserver: HTTPServer, tmp_path: Path) -> None:
@@ -207,10 +211,10 @@ def test_kill_9_mid_poll_loses_nothing_and_restart_resumes(
     os.kill(process.pid, signal.SIGKILL)  # in the middle of fetching the report
     process.communicate(timeout=30)
     again = regtrack(config, "run", "--once")
-    out, err = again.communicate(timeout=120)
+    _, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
     assert "freed the lease of a process that died" in err
-    assert "ema: 1 documents, 0 new events" in out
+    assert "ema: 1 documents, 0 new events" in err
     store = Store.open(f"sqlite:///{tmp_path / 'd.db'}")
     events = store.events()
     assert len(events) == 14 and len({(e.reference, e.discriminator) for e in events}) == 14
@@ -269,3 +273,42 @@ def _wait_for(condition: Any, seconds: float) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting")
         time.sleep(0.1)
+
+
+def test_run_once_exits_non_zero_when_a_job_failed_and_logs_it_once_as_json(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    httpserver.expect_request("/report.json").respond_with_data("busy", status=503)
+    config = write_config(
+        tmp_path, httpserver.url_for("/report.json"), f"sqlite:///{tmp_path / 'd.db'}"
+    )
+    config.write_text(
+        config.read_text().replace("timeout_seconds = 10", "timeout_seconds = 10\nretries = 0")
+    )
+    process = regtrack(config, "run", "--once", "--log-format", "json")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1 and out == ""
+    lines = [json.loads(line) for line in err.splitlines()]
+    (ema,) = [line for line in lines if line.get("job") == "ema"]
+    assert ema["level"] == "WARNING" and ema["status"] == "failed"
+    assert ema["source"] == "ema" and ema["documents"] == 1 and ema["failed"] == 1
+    assert "HTTP 503" in ema["error"]
+    # The other jobs ran all the same, and succeeded.
+    assert {line["job"] for line in lines if line.get("status") == "ok"} >= {"digest-immediate"}
+
+
+def test_a_crashing_job_is_logged_and_the_others_still_run(store: Store) -> None:
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    def crash() -> JobResult:
+        raise RuntimeError("a bug")
+
+    every = dt.timedelta(hours=1)
+    jobs = [
+        Job("broken", IntervalTrigger(hours=1), crash, every, every / 2),
+        Job("fine", IntervalTrigger(hours=1), lambda: JobResult("done"), every, every / 2),
+    ]
+    results = dict(Runner(store, "host:1").once(jobs))
+    assert results["broken"] is not None and not results["broken"].ok
+    assert "a bug" in str(results["broken"])
+    assert results["fine"] is not None and results["fine"].ok

@@ -30,4 +30,25 @@ def test_systemd_unit() -> None:
 def test_dockerfile_runs_the_daemon_as_its_own_user() -> None:
     text = (DEPLOY / "Dockerfile").read_text()
     assert "USER regtrack" in text and 'CMD ["run", "--log-format", "json"]' in text
-    assert "COPY templates ./templates" in text and "STOPSIGNAL SIGTERM" in text
+    assert "STOPSIGNAL SIGTERM" in text and "HEALTHCHECK" in text
+    # Installed from the wheel, never editable: the templates are package data.
+    assert "pip install --no-cache-dir /wheels/*.whl" in text and " -e " not in text
+    assert 'CMD ["regtrack", "sources", "--check"]' in text
+
+
+def test_systemd_install_steps_run_in_an_order_that_works_on_a_fresh_host() -> None:
+    steps = [
+        line.removeprefix("#").strip()
+        for line in (DEPLOY / "regtrack.service").read_text().split("[Unit]")[0].splitlines()
+        if line.startswith("#   ") and not line.startswith("#     ")
+    ]
+
+    def first(word: str) -> int:
+        return next(i for i, step in enumerate(steps) if word in step)
+
+    assert first("apt-get install") < first("python3 -m venv")
+    assert first("useradd") < first("-g regtrack")  # the group exists before files get it
+    assert first("git clone") < first("pip install /opt/regtrack/src")
+    assert first("install -d") < first("/etc/regtrack/config.toml")  # the folder first
+    assert first("regtrack.service /etc/systemd") < first("systemctl daemon-reload")
+    assert not any("pip install -e" in step for step in steps)

@@ -92,3 +92,32 @@ def test_requests_to_one_host_keep_their_interval(httpserver: HTTPServer) -> Non
     for _ in range(3):
         other.get("nice", httpserver.url_for("/a"))
     assert time.monotonic() - start < 0.8  # another host's delay does not apply here
+
+
+def test_a_poll_with_several_failing_feeds_is_one_failure(
+    httpserver: HTTPServer, sqlite_store: Store
+) -> None:
+    """failures_before_alert counts polls: three feeds failing in one poll are one failure."""
+    import datetime as dt
+
+    from regtrack.config import MHRAConfig
+    from regtrack.sources.mhra import MHRA
+
+    httpserver.expect_request("/grants/2026").respond_with_data("busy", status=503)
+    httpserver.expect_request("/grants/2025").respond_with_data("busy", status=503)
+    httpserver.expect_request("/search.json").respond_with_data("busy", status=503)
+    settings = MHRAConfig(
+        grants_url=httpserver.url_for("/grants/{year}"),
+        years=[2025],
+        announcements_url=httpserver.url_for("/search.json"),
+    )
+    source = MHRA(settings, [], today=dt.date(2026, 6, 1))
+    fetcher = Fetcher(config_for(httpserver, retries=0).fetch)
+    assert len(source.feeds()) == 3
+    outcomes = poll(sqlite_store, source, fetcher)
+    assert [o.status for o in outcomes] == ["failed"] * 3
+    (health,) = sqlite_store.health()
+    assert health.consecutive_failures == 1 and "(and 2 more)" in (health.last_error or "")
+    poll(sqlite_store, source, fetcher)
+    (health,) = sqlite_store.health()
+    assert health.consecutive_failures == 2

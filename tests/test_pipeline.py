@@ -76,10 +76,10 @@ def test_malformed_document_is_kept_marks_source_unhealthy_changes_nothing(
 ) -> None:
     replay(store, small_config, ema_reports["2024-09-01.json"])
     before = event_keys(store)
-    page = tmp_path / "error.html"
-    page.write_bytes(b"<html><body>Service temporarily unavailable</body></html>")
+    page = tmp_path / "error.json"
+    page.write_bytes(b'{"error": "Service temporarily unavailable"}')
     outcome = replay(store, small_config, page)
-    assert outcome.status == "failed" and "HTML/XML page" in outcome.message
+    assert outcome.status == "failed" and "JSON is neither a list of records" in outcome.message
     assert str(page) in outcome.message  # names where the bad document came from
     assert event_keys(store) == before
     (health,) = store.health()

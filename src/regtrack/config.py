@@ -180,7 +180,8 @@ class RecipientConfig(_Strict):
 
 class OperatorsConfig(_Strict):
     emails: list[str] = []
-    #: Consecutive failed fetches before the operator hears of it.
+    #: Consecutive failed polls of a source (however many of its feeds failed) before the
+    #: operator hears of it.
     failures_before_alert: int = Field(default=3, ge=1)
     #: Hours after which a source's own document is stale (the EMA report is regenerated
     #: twice a day; the Drugs@FDA files weekly).
@@ -206,7 +207,7 @@ class MailConfig(_Strict):
     weekly_on: Literal[
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
     ] = "monday"
-    #: Folder of the email templates (default: the repository's templates/emails).
+    #: A folder whose templates override the bundled ones file by file (digest.html, …).
     templates: str | None = None
     max_attempts: int = Field(default=5, ge=1)
     retry_seconds: float = Field(default=60.0, ge=0)
@@ -221,6 +222,11 @@ class MailConfig(_Strict):
         except (ZoneInfoNotFoundError, ValueError) as err:
             raise ValueError(f"unknown time zone {value!r}") from err
         return value
+
+
+class ReportsConfig(_Strict):
+    #: A folder whose templates override the bundled report templates (timeline.html).
+    templates: str | None = None
 
 
 class DaemonConfig(_Strict):
@@ -244,6 +250,7 @@ class Config(_Strict):
     recipients: list[RecipientConfig] = []
     operators: OperatorsConfig = OperatorsConfig()
     daemon: DaemonConfig = DaemonConfig()
+    reports: ReportsConfig = ReportsConfig()
 
     def tracked_names(self) -> list[str]:
         """Every tracked product's name and aliases: what the sources look for."""

@@ -15,7 +15,7 @@ import random
 import signal
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
@@ -27,6 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from .alerts import Alerts
 from .config import Config
 from .delivery import deliver
+from .errors import StoreError
 from .fetch import Fetcher
 from .mail import Backend
 from .model import utcnow
@@ -41,12 +42,24 @@ LEASE = dt.timedelta(hours=2)
 
 
 @dataclass
+class JobResult:
+    """What one run of a job did: a line for people, whether it failed, fields for logs."""
+
+    summary: str
+    ok: bool = True
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+@dataclass
 class Job:
     """One scheduled task: what it runs, when, and how close two runs may come."""
 
     id: str
     trigger: BaseTrigger
-    run: Callable[[], str]
+    run: Callable[[], JobResult]
     #: For --once: an interval job is due this long after its last start.
     period: dt.timedelta | None
     #: Servers sharing a database do not start the job again within this gap.
@@ -68,13 +81,25 @@ def jobs(
         out += _source_jobs(config, store, source, fetcher)
     hour, minute = (int(x) for x in config.mail.daily_at.split(":"))
 
-    def digest(frequencies: list[str]) -> Callable[[], str]:
-        def run() -> str:
+    def digest(frequencies: list[str]) -> Callable[[], JobResult]:
+        def run() -> JobResult:
             now = utcnow()
             result = alerts.digest_round(now, frequencies)
             operator_round(config, store, alerts.renderer, now)
             sent = deliver(store, backend, config.mail, now)
-            return f"{len(result.composed)} composed, {sent.sent} sent, {sent.retried} to retry"
+            failed = sent.failed + sent.uncertain
+            return JobResult(
+                f"{len(result.composed)} composed, {sent.sent} sent, {sent.retried} to retry"
+                + (f", {sent.failed} failed, {sent.uncertain} uncertain" if failed else ""),
+                ok=not failed,
+                fields={
+                    "composed": len(result.composed),
+                    "sent": sent.sent,
+                    "retried": sent.retried,
+                    "failed": sent.failed,
+                    "uncertain": sent.uncertain,
+                },
+            )
 
         return run
 
@@ -117,15 +142,29 @@ def jobs(
 def _source_jobs(config: Config, store: Store, source: Source, fetcher: Fetcher) -> list[Job]:
     def polling(
         feeds: list[str] | None, skip: Callable[[dt.datetime], bool] | None = None
-    ) -> Callable[[], str]:
-        def run() -> str:
+    ) -> Callable[[], JobResult]:
+        def run() -> JobResult:
             if skip is not None and skip(utcnow()):
-                return "skipped: not the publication week"
+                return JobResult(
+                    "skipped: not the publication week", fields={"source": source.name}
+                )
             outcomes = poll(store, source, fetcher, feeds=feeds)
             news = sum(len(o.news) for o in outcomes)
             failed = [o.message for o in outcomes if o.status == "failed"]
-            return f"{len(outcomes)} documents, {news} new events" + (
-                f"; failed: {failed}" if failed else ""
+            summary = f"{len(outcomes)} documents, {news} new events"
+            if failed:
+                more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+                summary += f"; failed: {failed[0]}{more}"
+            return JobResult(
+                summary,
+                ok=not failed,
+                fields={
+                    "source": source.name,
+                    "documents": len(outcomes),
+                    "news": news,
+                    "failed": len(failed),
+                    "error": failed[0] if failed else None,
+                },
             )
 
         return run
@@ -178,31 +217,46 @@ class Runner:
         for name in freed:
             log.warning("%s: freed the lease of a process that died while running it", name)
 
-    def run(self, job: Job, due_before: dt.datetime) -> str | None:
+    def run(self, job: Job, due_before: dt.datetime) -> JobResult | None:
+        """Run the job if it is due and no other server holds it; one log line says how it
+        went (INFO, WARNING when it failed, ERROR with the traceback when it crashed)."""
         now = utcnow()
         with self.store.transaction() as tx:
             claimed = tx.claim_job(job.id, self.owner, now, LEASE, due_before)
         if not claimed:
             log.info("%s: not due, or running on another server", job.id, extra={"job": job.id})
             return None
-        status = "failed"
+        result = JobResult("interrupted", ok=False)
         try:
-            summary = job.run()
-            status = "ok"
-            log.info("%s: %s", job.id, summary, extra={"job": job.id})
-            return summary
+            result = job.run()
+        except Exception as err:  # a bug, or the store failing: logged, the other jobs go on
+            result = JobResult(f"crashed: {err!r}", ok=False, fields={"error": repr(err)})
+            log.error("%s: %s", job.id, result, exc_info=True, extra=_extra(job, result, "crashed"))
+        else:
+            level = logging.INFO if result.ok else logging.WARNING
+            log.log(level, "%s: %s", job.id, result, extra=_extra(job, result))
         finally:
-            with self.store.transaction() as tx:
-                tx.release_job(job.id, self.owner, utcnow(), status)
+            try:
+                with self.store.transaction() as tx:
+                    tx.release_job(job.id, self.owner, utcnow(), "ok" if result.ok else "failed")
+            except StoreError as err:  # the lease expires by itself
+                log.error("%s: could not release its lease: %s", job.id, err)
             _release_memory()
+        return result
 
-    def scheduled(self, job: Job) -> Callable[[], str | None]:
+    def scheduled(self, job: Job) -> Callable[[], JobResult | None]:
         return lambda: self.run(job, utcnow() - job.gap)
 
-    def once(self, all_jobs: Sequence[Job]) -> list[tuple[str, str | None]]:
+    def once(self, all_jobs: Sequence[Job]) -> list[tuple[str, JobResult | None]]:
         """Run every job that is due by its own schedule, once (for cron, and tests)."""
         now = utcnow()
         return [(job.id, self.run(job, _due_before(job, now))) for job in all_jobs]
+
+
+def _extra(job: Job, result: JobResult, status: str | None = None) -> dict[str, Any]:
+    """Structured fields of a job's log line (shown by --log-format json)."""
+    state = status or ("ok" if result.ok else "failed")
+    return {"job": job.id, "status": state, "fields": result.fields}
 
 
 def _alive(pid: int) -> bool:
@@ -254,6 +308,7 @@ def serve(all_jobs: Sequence[Job], runner: Runner, *, spread_seconds: float = 20
         )
 
     def on_event(event: JobExecutionEvent) -> None:
+        # Runner.run logs its own failures; an exception here escaped it (a lease error).
         if event.exception is not None:
             log.error("%s: failed: %r", event.job_id, event.exception, extra={"job": event.job_id})
         else:

@@ -1,7 +1,6 @@
 """What the emails say: jinja2 templates (HTML and plain text for every message) to MIME.
 
-Autoescape is on for HTML and undefined variables are errors: scraped text cannot inject
-markup, and a template that names a missing value fails loudly instead of printing nothing.
+The templates are the package's own (`templating`), overridden file by file by a user folder.
 """
 
 from __future__ import annotations
@@ -12,22 +11,15 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "emails"
+from .templating import environment
 
 
 class Renderer:
-    """Renders `<name>.html` and `<name>.txt` from a templates folder into one email."""
+    """Renders `<name>.html` and `<name>.txt` into one email: from `folder` where it has
+    them, else the bundled templates."""
 
-    def __init__(self, folder: Path = DEFAULT_TEMPLATES) -> None:
-        import jinja2  # deferred: only commands that write email need it
-
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(folder)),
-            autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+    def __init__(self, folder: str | Path | None = None) -> None:
+        self.env = environment("emails", folder)
 
     def render(self, name: str, context: dict[str, Any]) -> tuple[str, str]:
         text = self.env.get_template(f"{name}.txt").render(**context)
@@ -66,4 +58,4 @@ def stable_id(*parts: object) -> str:
     return f"<{digest}@regtrack>"
 
 
-__all__ = ["DEFAULT_TEMPLATES", "Renderer", "make_msgid", "stable_id"]
+__all__ = ["Renderer", "make_msgid", "stable_id"]

@@ -93,10 +93,11 @@ def backend_from(
     """The configured backend; the SMTP password from its environment variable or file."""
     if config.backend == "file":
         return FileBackend(Path(config.directory))
-    password = environ.get(config.password_env)
+    # An empty variable (a template line left blank) is no password, not an empty one.
+    password = environ.get(config.password_env) or None
     if password is None and config.password_file:
         try:
-            password = Path(config.password_file).read_text().strip()
+            password = Path(config.password_file).read_text().strip() or None
         except OSError as err:
             raise ConfigError(f"mail.password_file {config.password_file}: {err.strerror}") from err
     if config.username and password is None:

@@ -1,7 +1,8 @@
 """The pipeline: fetch (or replay) -> snapshot -> parse -> detect -> store, and its outcome.
 
-Expected source failures (fetch errors, shape errors) become source health; anything else is
-a bug and propagates.
+Expected source failures (fetch errors, shape errors) become source health, recorded once per
+poll: a poll with any failed document is one failure, however many feeds failed. Anything else
+is a bug and propagates.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .detect import detect, fingerprint
-from .errors import FetchError, ShapeError
+from .errors import FetchError, InputError, ShapeError
 from .fetch import Document, Fetcher, read_file
 from .model import EventDraft, Snapshot
 from .sources.base import Source
@@ -41,6 +42,8 @@ class PollOutcome:
     generated_at: dt.datetime | None = None
     #: URLs the source asked to fetch next (pages, detail pages of changed records).
     follow: list[str] = field(default_factory=list)
+    #: The document was fetched but its shape was wrong (not a fetch failure).
+    shape_error: bool = False
 
     @property
     def news(self) -> list[EventDraft]:
@@ -58,12 +61,19 @@ def poll(
     """Poll every feed of a source, following pages (or replay one file as its document)."""
     if from_file is not None:
         document = read_file(source.name, from_file, "")
-        return [process(store, source, replace(document, url=source.replay_url(document.content)))]
+        url = source.replay_url(document.content)
+        if url is None:
+            # Not this source's kind of document: nothing is stored and the production
+            # source's health is left as it was.
+            raise InputError(
+                f"{from_file}: not a document the {source.name} source reads ({source.description})"
+            )
+        outcomes = [process(store, source, replace(document, url=url))]
+        _record_health(store, source.name, outcomes)
+        return outcomes
     if fetcher is None:
         raise ValueError("poll needs a fetcher unless it replays a file")
-    outcomes: list[PollOutcome] = []
-    with store.transaction() as tx:
-        tx.record_notes(source.name, "; ".join(source.skipped()) or None)
+    outcomes = []
     queue = deque(source.feeds() if feeds is None else feeds)
     seen = set(queue)
     while queue and len(outcomes) < MAX_DOCUMENTS:
@@ -77,10 +87,33 @@ def poll(
         # Followed pages are not remembered: an unchanged listing would not name them again,
         # so the operator is told which were not read.
         message = f"stopped after {MAX_DOCUMENTS} documents; {len(queue)} not read, from {queue[0]}"
-        with store.transaction() as tx:
-            tx.record_health(source.name, ok=False, error=message)
         outcomes.append(PollOutcome(source.name, queue[0], "failed", message))
+    _record_health(store, source.name, outcomes, notes="; ".join(source.skipped()) or None)
     return outcomes
+
+
+def _record_health(
+    store: Store, source: str, outcomes: list[PollOutcome], *, notes: str | None = None
+) -> None:
+    """One poll, one health record: failed if any document failed (the first error named,
+    with how many more), a shape failure if any document's shape was wrong."""
+    failed = [o for o in outcomes if o.status == "failed"]
+    error = None
+    if failed:
+        error = failed[0].message + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else "")
+    shape = next((o.message for o in failed if o.shape_error), None)
+    changed = [o for o in outcomes if o.status == "changed"]
+    with store.transaction() as tx:
+        tx.record_health(
+            source,
+            ok=not failed,
+            error=error,
+            shape_error=shape,
+            changed=bool(changed),
+            generated_at=next((o.generated_at for o in changed if o.generated_at), None),
+            records=next((o.records for o in changed if o.records is not None), None),
+            notes=notes,
+        )
 
 
 def _fetch_and_process(store: Store, source: Source, fetcher: Fetcher, url: str) -> PollOutcome:
@@ -96,12 +129,8 @@ def _fetch_and_process(store: Store, source: Source, fetcher: Fetcher, url: str)
             allow=source.document_statuses(url),
         )
     except FetchError as err:
-        with store.transaction() as tx:
-            tx.record_health(source.name, ok=False, error=str(err))
         return PollOutcome(source.name, url, "failed", str(err))
     if document is None:
-        with store.transaction() as tx:
-            tx.record_health(source.name, ok=True)
         return PollOutcome(source.name, url, "not_modified", "304 Not Modified")
     return process(store, source, document, last=last)
 
@@ -116,8 +145,6 @@ def process(
     if last is _UNSET:
         last = store.last_snapshot(source.name, document.url)
     if last is not None and last.sha256 == document.sha256 and last.parse_ok:
-        with store.transaction() as tx:
-            tx.record_health(source.name, ok=True)
         return PollOutcome(source.name, document.url, "unchanged", "document unchanged")
     # Seen before: the last document of this feed parsed (no query), or an older one did.
     seen = bool(last and last.parse_ok) or (
@@ -193,13 +220,9 @@ def _parse_and_apply(
         where = document.replayed_from or document.url
         message = f"{where}: {err}"
         tx.mark_snapshot(snapshot.id, error=message)
-        tx.record_parse_failure(source.name, message)
-        return PollOutcome(source.name, document.url, "failed", message)
+        return PollOutcome(source.name, document.url, "failed", message, shape_error=True)
     stored = tx.apply(source.name, source.agency.value, snapshot, result, detection, known)
     tx.mark_snapshot(snapshot.id, result=result)
-    tx.record_health(
-        source.name, ok=True, changed=True, result=result, records=len(result.observations)
-    )
     return PollOutcome(
         source.name,
         document.url,

@@ -16,7 +16,6 @@ from typing import Any
 from .model import KIND_WORDS, OUTCOME_WORDS, Alias, EventKind, Product
 from .store import EventRow
 
-REPORT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "reports"
 LANE_FILLS = ("#f4f7fb", "#e9eef5")
 LANE_COLORS = {
     "EMA": "#1f5fa8",
@@ -120,7 +119,10 @@ def render_timeline(
     fmt: str,
     *,
     as_of: dt.date | None = None,
+    templates: str | Path | None = None,
 ) -> str:
+    """One product's history in `fmt`; `templates` is a folder overriding the bundled report
+    templates file by file (html only)."""
     from .reports import current, status_line
 
     names = sorted({a.name for a in aliases if a.name.casefold() != product.name.casefold()})
@@ -140,7 +142,7 @@ def render_timeline(
     if fmt == "csv":
         return render_events(rows, "csv")
     if fmt == "html":
-        return _html(product.name, names, rows, statuses, as_of)
+        return _html(product.name, names, rows, statuses, as_of, templates)
     if fmt == "ics":
         return _ics(product.name, rows)
     title = f"{product.name}" + (f" (also: {', '.join(names)})" if names else "")
@@ -175,17 +177,13 @@ def _html(
     rows: Sequence[EventRow],
     statuses: dict[str, Any],
     as_of: dt.date | None,
+    templates: str | Path | None = None,
 ) -> str:
     """A self-contained page: status, a swimlane per body drawn as inline SVG, the events."""
-    import jinja2
-
     from .reports import BODIES
+    from .templating import environment
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(REPORT_TEMPLATES)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    env = environment("reports", templates)
     dated = [(r, r.event_date) for r in rows if r.event_date is not None]
     days = [day for _, day in dated] or [dt.date.today()]
     first, last = min(days), max(days)

@@ -14,6 +14,12 @@ from ..fetch import Document
 from ..model import Agency, EventDraft, Observation, ParseResult
 
 
+def _looks_like_text(content: bytes) -> bool:
+    """A page or JSON answer, not a PDF, zip or other binary file."""
+    head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head[:1] in (b"<", b"{", b"[") and b"\x00" not in head
+
+
 class Source(ABC):
     """One body's feed. Subclasses declare `name`, `agency`, `document_kinds`, `description`."""
 
@@ -64,9 +70,10 @@ class Source(ABC):
         """Feeds left out on purpose, each with its reason (shown in source health)."""
         return []
 
-    def replay_url(self, content: bytes) -> str:
-        """The feed URL a replayed file stands for (its kind recognised from content)."""
-        return self.feeds()[0]
+    def replay_url(self, content: bytes) -> str | None:
+        """The feed URL a replayed file stands for (its kind recognised from content), or
+        None when the file is no kind of document this source reads."""
+        return self.feeds()[0] if _looks_like_text(content) else None
 
     def request_params(self, url: str) -> dict[str, str]:
         """Query parameters sent with a request but never stored (an API key)."""

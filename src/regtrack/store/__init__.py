@@ -1,5 +1,8 @@
 """All SQL: the engine (SQLite in WAL, or PostgreSQL) and the reads; `writer` holds the writes.
 
+Reads run on plain sessions (`reading()`, and the methods here), which never take SQLite's
+write lock; mutations only on the writer of a `transaction()`.
+
 Every write of a poll happens inside one `Store.transaction()`, so a failure or a kill leaves
 what was stored before. Database errors are wrapped as StoreError here and nowhere else.
 """
@@ -20,9 +23,10 @@ from sqlmodel import Session, SQLModel, col, create_engine, select
 from ..errors import ProductNotFoundError, StoreError
 from ..model import Alias, Event, EventBase, Product, Snapshot, SourceHealth
 from ..names import normalise
+from .reader import Reader
 from .writer import Writer
 
-__all__ = ["EventRow", "Store", "Writer", "make_engine"]
+__all__ = ["EventRow", "Reader", "Store", "Writer", "make_engine"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -106,6 +110,16 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @contextmanager
+    def reading(self) -> Iterator[Reader]:
+        """A plain read session: sees what was committed, takes no write lock."""
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                yield Reader(session)
+        except SQLAlchemyError as err:
+            detail = err.orig if isinstance(err, DBAPIError) else err
+            raise StoreError(f"database error: {detail}") from err
 
     @contextmanager
     def transaction(self) -> Iterator[Writer]:

@@ -59,6 +59,3 @@ class JobWrites:
                 self.session.add(job)
                 freed.append(job.name)
         return freed
-
-    def jobs(self) -> dict[str, JobState]:
-        return {j.name: j for j in self.session.exec(select(JobState))}

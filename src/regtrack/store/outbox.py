@@ -90,10 +90,6 @@ class OutboxWrites:
         )
         return list(self.session.exec(query.order_by(col(OutboxMessage.id))))
 
-    def messages_in(self, state: str) -> list[OutboxMessage]:
-        query = select(OutboxMessage).where(OutboxMessage.state == state)
-        return list(self.session.exec(query.order_by(col(OutboxMessage.id))))
-
     def set_message(self, message_id: int, **values: Any) -> None:
         self.session.execute(
             update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)

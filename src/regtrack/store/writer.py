@@ -6,6 +6,7 @@ one document.
 
 from __future__ import annotations
 
+import datetime as dt
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -15,7 +16,6 @@ from sqlmodel import Session, col, select
 
 from ..config import ProductConfig
 from ..detect import Detection, Known, fingerprint, refine
-from ..errors import StoreError
 from ..model import (
     Blob,
     Event,
@@ -32,16 +32,18 @@ from ..names import normalise
 from .jobs import JobWrites
 from .outbox import OutboxWrites
 from .products import CHUNK, Products
+from .reader import Reader
 
 #: Rows per executemany: bounds the driver's copies of a whole register's rows.
 BATCH = 5000
 
 
-class Writer(OutboxWrites, JobWrites):
-    """The writes of one transaction (see `Store.transaction`)."""
+class Writer(Reader, OutboxWrites, JobWrites):
+    """The writes of one transaction (see `Store.transaction`); it reads what it writes
+    against inside the same transaction."""
 
     def __init__(self, session: Session) -> None:
-        self.session = session
+        super().__init__(session)
         self.products = Products(session)
 
     # --- snapshots ------------------------------------------------------------------------
@@ -54,12 +56,6 @@ class Writer(OutboxWrites, JobWrites):
         self.session.add(snapshot)
         self.session.flush()
         return snapshot
-
-    def content(self, sha256: str) -> bytes:
-        blob = self.session.get(Blob, sha256)
-        if blob is None:
-            raise StoreError(f"no stored document with hash {sha256}")
-        return zlib.decompress(blob.data)
 
     def mark_snapshot(
         self, snapshot_id: int, *, result: ParseResult | None = None, error: str | None = None
@@ -227,14 +223,18 @@ class Writer(OutboxWrites, JobWrites):
         *,
         ok: bool,
         error: str | None = None,
+        shape_error: str | None = None,
         changed: bool = False,
-        result: ParseResult | None = None,
+        generated_at: dt.datetime | None = None,
         records: int | None = None,
+        notes: str | None = None,
     ) -> SourceHealth:
+        """The outcome of one poll: a failed poll counts once, however many feeds failed."""
         now = utcnow()
         health = self.session.get(SourceHealth, source) or SourceHealth(source=source)
         health.last_attempt_at = now
         health.healthy = ok
+        health.notes = notes
         if ok:
             health.last_success_at = now
             health.consecutive_failures = 0
@@ -245,19 +245,11 @@ class Writer(OutboxWrites, JobWrites):
         else:
             health.consecutive_failures += 1
             health.last_error = error
-        if result is not None:
-            health.document_generated_at = result.generated_at
+            if shape_error is not None:
+                health.parse_health = f"failed: {shape_error}"
+        if generated_at is not None:
+            health.document_generated_at = generated_at
         if records is not None:
             health.records = records
         self.session.add(health)
-        return health
-
-    def record_notes(self, source: str, notes: str | None) -> None:
-        health = self.session.get(SourceHealth, source) or SourceHealth(source=source)
-        health.notes = notes
-        self.session.add(health)
-
-    def record_parse_failure(self, source: str, error: str) -> SourceHealth:
-        health = self.record_health(source, ok=False, error=error)
-        health.parse_health = f"failed: {error}"
         return health

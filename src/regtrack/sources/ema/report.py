@@ -96,13 +96,16 @@ class EMAReport(Source):
             "an HTML/XML page, neither the medicines report, a Union Register nor an EPAR page"
         )
 
-    def replay_url(self, content: bytes) -> str:
+    def replay_url(self, content: bytes) -> str | None:
         text = content[:200_000]
+        head = text[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
         if b"dataSet_" in text or b"Union Register of medicinal products" in text:
             return self.settings.union_register_url.format(number="replayed")
         if b"data-medicine-status" in text or b"EMA product number" in text:
             return "https://www.ema.europa.eu/en/medicines/human/EPAR/replayed"
-        return self.settings.url
+        if head.startswith(b"PK\x03\x04") or head[:1] in (b"[", b"{"):
+            return self.settings.url
+        return None
 
     def follow(
         self, document: Document, result: ParseResult, changed: Collection[str], first_poll: bool

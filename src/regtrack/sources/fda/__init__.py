@@ -44,10 +44,11 @@ class FDA(Source):
     def max_vanished_fraction(self) -> float:
         return self.settings.max_vanished_fraction
 
-    def replay_url(self, content: bytes) -> str:
-        if content.lstrip()[:1] == b"{":
+    def replay_url(self, content: bytes) -> str | None:
+        head = content[:64].lstrip()
+        if head[:1] == b"{":
             return self.settings.openfda_url
-        return self.settings.datafiles_url
+        return self.settings.datafiles_url if head.startswith(b"PK\x03\x04") else None
 
     def document_statuses(self, url: str) -> tuple[int, ...]:
         # openFDA answers "no matches" with 404 and a JSON body; the data files' 404 is a failure.

@@ -54,9 +54,11 @@ class MHRA(Source):
         key = self.settings.products_key
         return {"api-key": key} if key and url.startswith(self.settings.products_url) else {}
 
-    def replay_url(self, content: bytes) -> str:
+    def replay_url(self, content: bytes) -> str | None:
         if content.startswith(b"%PDF"):
             return "https://assets.publishing.service.gov.uk/replayed-grants.pdf"
+        if content.lstrip()[:1] != b"{":
+            return None
         if b'"details"' in content[:4096] or b'"attachments"' in content:
             return self.settings.grants_url.format(year=self.today.year)
         if b'"value"' in content[:4096]:

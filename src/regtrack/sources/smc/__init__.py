@@ -32,8 +32,16 @@ class SMC(Source):
     def feeds(self) -> list[str]:
         return [self.settings.listing_url]
 
-    def replay_url(self, content: bytes) -> str:
-        return self.settings.listing_url if content.lstrip()[:1] == b"{" else self.settings.base_url
+    def replay_url(self, content: bytes) -> str | None:
+        head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+        if head[:1] == b"{":
+            return self.settings.listing_url
+        # Advice pages and listings are read as HTML or as their text.
+        return (
+            None
+            if head.startswith((b"%PDF", b"PK\x03\x04")) or b"\x00" in head
+            else (self.settings.base_url)
+        )
 
     def parse(self, document: Document) -> ParseResult:
         kind, found, next_url = documents.read(

@@ -1,0 +1,92 @@
+"""The `regtrack` group, its global options and `App`, what every command is handed.
+
+Only the CLI reads the config and builds the store, sources and renderers; the rest receive
+them as arguments. Heavy modules load inside the commands that need them, so `events` and
+`timeline` start fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..config import Config
+from ..errors import RegtrackError
+from ..model import Agency, EventKind
+from ..store import Store
+
+#: `--agency` and `--kind` values, checked (case-insensitive) when the command is read.
+AGENCY = click.Choice([a.value for a in Agency], case_sensitive=False)
+KIND = click.Choice([k.value for k in EventKind], case_sensitive=False)
+DATE = click.DateTime(["%Y-%m-%d"])
+
+
+class App:
+    """What a command needs, built on first use from the global options."""
+
+    def __init__(self, config_path: Path | None) -> None:
+        self.config_path = config_path
+
+    @cached_property
+    def config(self) -> Config:
+        from ..config import load
+
+        return load(self.config_path)
+
+    @cached_property
+    def store(self) -> Store:
+        """The store for reading: opening it writes nothing, so a read never waits for a
+        poll's write lock."""
+        return Store.open(self.config.database.url)
+
+    @cached_property
+    def writer_store(self) -> Store:
+        """The store for commands that write (poll, run, reparse, digest): the configured
+        products are written first, so their aliases join records from the first poll."""
+        store = self.store
+        if self.config.products:
+            with store.transaction() as tx:
+                tx.sync_products(self.config.products)
+        return store
+
+
+class Group(click.Group):
+    """Turns regtrack's own errors into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RegtrackError as err:
+            raise click.ClickException(str(err)) from err
+
+
+@click.group(cls=Group)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="REGTRACK_CONFIG",
+    help="Config file (default ./config.toml when present; env REGTRACK_CONFIG).",
+)
+@click.version_option(__version__, prog_name="regtrack")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None) -> None:
+    """regtrack: a dated, evidenced record of what medicines regulators and HTA bodies decide."""
+    ctx.obj = App(config_path)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def when(value: dt.datetime | None) -> str:
+    """A stored time (UTC) as people read it, with its zone."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return f"{value:%Y-%m-%d %H:%M} UTC"

@@ -1,0 +1,145 @@
+"""Commands that read the ledger: events, timeline, status, lag, feed. They never write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import click
+
+from .app import AGENCY, DATE, KIND, App, cli, pass_app
+
+EVENT_FORMATS = ("table", "json", "jsonl", "csv")
+TIMELINE_FORMATS = ("table", "json", "csv", "md", "html", "ics")
+
+
+@cli.command()
+@click.option("--agency", type=AGENCY, help="EMA, MHRA, FDA, NICE or SMC.")
+@click.option("--product", help="Any name of the product (INN, brand, code).")
+@click.option("--kind", type=KIND, help="Event kind, e.g. authorisation, conversion_to_full.")
+@click.option("--since", type=DATE, help="Events on or after this date.")
+@click.option("--no-backfill", is_flag=True, help="Leave out history reconstructed on first polls.")
+@click.option("--format", "fmt", type=click.Choice(EVENT_FORMATS), default="table")
+@pass_app
+def events(
+    app: App,
+    agency: str | None,
+    product: str | None,
+    kind: str | None,
+    since: dt.datetime | None,
+    no_backfill: bool,
+    fmt: str,
+) -> None:
+    """List stored events (all by default; backfill ones carry their flag)."""
+    from ..timeline import render_events
+
+    product_id = app.store.find_product(product)[0].id if product else None
+    rows = app.store.events(
+        agency=agency,
+        product_id=product_id,
+        kind=kind.lower() if kind else None,
+        since=since.date() if since else None,
+        backfill=False if no_backfill else None,
+    )
+    text = render_events(rows, fmt)
+    if text:
+        click.echo(text)
+
+
+@cli.command()
+@click.argument("product")
+@click.option("--format", "fmt", type=click.Choice(TIMELINE_FORMATS), default="table")
+@click.option(
+    "--as-of",
+    type=DATE,
+    help="What was known on this date (news by detection, history by decision date).",
+)
+@pass_app
+def timeline(app: App, product: str, fmt: str, as_of: dt.datetime | None) -> None:
+    """One product's history across all bodies, by date, with its current status per body.
+    PRODUCT is any of its names (INN, brand, code)."""
+    from ..reports import as_of as known_on
+    from ..timeline import render_timeline
+
+    found, aliases = app.store.find_product(product)
+    rows = app.store.events(product_id=found.id)
+    day = as_of.date() if as_of else None
+    if day is not None:
+        rows = known_on(rows, day)
+    templates = app.config.reports.templates
+    click.echo(render_timeline(found, aliases, rows, fmt, as_of=day, templates=templates))
+
+
+@cli.command()
+@click.argument("products", nargs=-1)
+@pass_app
+def status(app: App, products: tuple[str, ...]) -> None:
+    """Where products stand: one row each, one column per body, the status and its date.
+    Default: the config's products, else every product known to more than one body."""
+    from ..reports import BODIES, current
+    from ..timeline import table
+
+    names = list(products) or [p.name for p in app.config.products]
+    chosen = [app.store.find_product(n)[0] for n in names] if names else None
+    rows = []
+    for product, events in _by_product(app, chosen).items():
+        statuses = current(events)
+        if chosen is None and len(statuses) < 2:
+            continue
+        rows.append((product, *(str(statuses[b]) if b in statuses else "-" for b in BODIES)))
+    click.echo(table(("PRODUCT", *BODIES), rows))
+
+
+@cli.command()
+@pass_app
+def lag(app: App) -> None:
+    """For products known to several bodies: days from the first approval anywhere to each
+    body's first decision, and the median per body."""
+    from ..reports import BODIES, lags
+    from ..timeline import table
+
+    found, medians = lags(_by_product(app, None))
+    rows = [
+        (
+            lag.product,
+            f"{lag.first[0]} {lag.first[1]}",
+            *(f"+{lag.days[b]}" if b in lag.days else "-" for b in BODIES),
+        )
+        for lag in found
+    ]
+    rows.append(("median", "", *(f"+{medians[b]:g}" if b in medians else "-" for b in BODIES)))
+    click.echo(table(("PRODUCT", "FIRST APPROVAL", *(f"{b} DAYS" for b in BODIES)), rows))
+
+
+@cli.command()
+@click.option("--product", help="Only this product (any of its names).")
+@click.option("--agency", type=AGENCY, help="Only this body.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Newest entries kept.",
+)
+@click.option("--backfill", is_flag=True, help="Include history reconstructed on first polls.")
+@pass_app
+def feed(app: App, product: str | None, agency: str | None, limit: int, backfill: bool) -> None:
+    """An Atom feed of events, newest first, for people who prefer a feed reader to email."""
+    from ..timeline import render_atom
+
+    product_id = app.store.find_product(product)[0].id if product else None
+    rows = app.store.events(
+        product_id=product_id, agency=agency, backfill=None if backfill else False
+    )
+    rows.sort(key=lambda r: (r.detected_at, r.id), reverse=True)
+    click.echo(render_atom(rows[:limit], title="regtrack: medicines decisions"))
+
+
+def _by_product(app: App, chosen: list[Any] | None) -> dict[str, list[Any]]:
+    events = []
+    for product in chosen or [None]:
+        events += app.store.events(product_id=product.id if product is not None else None)
+    grouped: dict[str, list[Any]] = {}
+    for event in events:
+        grouped.setdefault(event.product, []).append(event)
+    return grouped

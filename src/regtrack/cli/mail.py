@@ -1,0 +1,102 @@
+"""Commands for email: `digest` (compose a round now) and `outbox` (what is stored, resend)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from .app import App, cli, pass_app, when
+
+
+@cli.command()
+@click.option(
+    "--frequency",
+    "frequencies",
+    type=click.Choice(["immediate", "daily", "weekly"]),
+    multiple=True,
+    help="Only these digests (default: all that are due).",
+)
+@click.option("--dry-run", is_flag=True, help="Render what would be sent to stdout; store nothing.")
+@click.option("--send", is_flag=True, help="Also deliver the outbox now (else compose only).")
+@pass_app
+def digest(app: App, frequencies: tuple[str, ...], dry_run: bool, send: bool) -> None:
+    """Run one digest round now: compose due digests, "now tracking" summaries and operator
+    alerts into the outbox, and with --send deliver them."""
+    from ..alerts import FREQUENCIES, Alerts
+    from ..digest import Renderer
+    from ..model import utcnow
+
+    now = utcnow()
+    store = app.writer_store
+    renderer = Renderer(app.config.mail.templates)
+    result = Alerts(app.config, store, renderer).digest_round(
+        now, frequencies or FREQUENCIES, dry_run=dry_run
+    )
+    if dry_run:
+        click.echo("\n\n".join(result.previews) or "nothing to send")
+        return
+    from ..operators import operator_round
+
+    operator = operator_round(app.config, store, renderer, now)
+    for frequency, start, end in result.windows:
+        click.echo(f"{frequency} window {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
+    for recipient, subject in result.composed:
+        click.echo(f"  composed for {recipient}: {subject}")
+    for subject in operator:
+        click.echo(f"  operator alert: {subject}")
+    if send:
+        _deliver(app, now)
+
+
+def _deliver(app: App, now: dt.datetime) -> None:
+    from ..delivery import deliver
+    from ..mail import backend_from
+
+    done = deliver(app.writer_store, backend_from(app.config.mail), app.config.mail, now)
+    click.echo(
+        f"sent {done.sent}, retrying {done.retried}, failed {done.failed}, "
+        f"uncertain {done.uncertain}"
+    )
+
+
+@cli.command()
+@click.option("--resend", type=int, help="Send this message (by its id) again, deliberately.")
+@click.option("--send", is_flag=True, help="Deliver what is due now.")
+@pass_app
+def outbox(app: App, resend: int | None, send: bool) -> None:
+    """The stored email: pending, claimed (delivery uncertain), sent, failed."""
+    from ..model import utcnow
+
+    if resend is not None:
+        from ..delivery import resend as resend_one
+        from ..mail import backend_from
+
+        resend_one(app.writer_store, backend_from(app.config.mail), resend, utcnow())
+        click.echo(f"message {resend} sent again")
+        return
+    if send:
+        _deliver(app, utcnow())
+        return
+    from ..timeline import table
+
+    with app.store.reading() as read:
+        rows = [m for s in ("pending", "claimed", "failed", "sent") for m in read.messages_in(s)]
+    click.echo(
+        table(
+            ("ID", "STATE", "TO", "SUBJECT", "CREATED", "SENT", "ATTEMPTS", "LAST ERROR"),
+            [
+                (
+                    str(m.id),
+                    m.state,
+                    m.recipient,
+                    m.subject[:60],
+                    when(m.created_at),
+                    when(m.sent_at),
+                    str(m.attempts),
+                    m.last_error or "",
+                )
+                for m in rows
+            ],
+        )
+    )

@@ -1,0 +1,129 @@
+"""Commands that poll and rebuild: poll, reparse, and `sources` (their health)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..model import KIND_WORDS
+from .app import App, cli, pass_app, when
+
+
+@cli.command()
+@click.argument("source_names", metavar="[SOURCE]...", nargs=-1)
+@click.option(
+    "--from-file",
+    type=click.Path(path_type=Path),
+    help="Replay this saved document as what the (single) named source fetched.",
+)
+@pass_app
+def poll(app: App, source_names: tuple[str, ...], from_file: Path | None) -> None:
+    """Poll sources now (all enabled ones by default) and print what changed."""
+    from .. import sources
+    from ..fetch import Fetcher
+    from ..poll import poll as run_poll
+
+    if from_file is not None and len(source_names) != 1:
+        raise click.UsageError("--from-file needs exactly one SOURCE name")
+    chosen = [sources.get(n, app.config) for n in source_names] or sources.enabled(app.config)
+    store = app.writer_store
+    fetcher = Fetcher(app.config.fetch)
+    failed = False
+    for source in chosen:
+        for outcome in run_poll(store, source, fetcher, from_file=from_file):
+            backfill = sum(1 for _, b in outcome.events if b)
+            summary = outcome.message
+            if backfill:
+                summary += f" ({backfill} backfill: history, not news)"
+            if outcome.generated_at:
+                summary += f"; document generated {outcome.generated_at:%Y-%m-%d %H:%M %Z}"
+            click.echo(f"{outcome.source}: {outcome.status}: {summary}")
+            for draft in outcome.news:
+                date = draft.event_date.isoformat() if draft.event_date else "(undated)"
+                date += "~" if draft.date_approximate else ""
+                name = f" {draft.names[0].name}" if draft.names else ""
+                words = KIND_WORDS[draft.kind]
+                click.echo(f"  + {date} {source.agency.value} {words}: {draft.reference}{name}")
+            failed |= outcome.status == "failed"
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("source_names", metavar="[SOURCE]...", nargs=-1)
+@pass_app
+def reparse(app: App, source_names: tuple[str, ...]) -> None:
+    """Rebuild state and events from stored snapshots (idempotent)."""
+    from .. import sources
+    from ..poll import reparse as run_reparse
+
+    chosen = [sources.get(n, app.config) for n in source_names] or sources.enabled(app.config)
+    for source in chosen:
+        outcomes = run_reparse(app.writer_store, source)
+        added = sum(len(o.events) for o in outcomes)
+        failed = sum(1 for o in outcomes if o.status == "failed")
+        click.echo(
+            f"{source.name}: {len(outcomes)} snapshots replayed, {added} events added"
+            + (f", {failed} documents failed their shape checks" if failed else "")
+        )
+
+
+@cli.command(name="sources")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 when an enabled source is unhealthy (for a container HEALTHCHECK or a monitor).",
+)
+@pass_app
+def sources_command(app: App, check: bool) -> None:
+    """Health of each source: last attempt and success, failures, document age (times UTC).
+    NOTES are feeds left out on purpose (a missing key), not failures."""
+    from ..sources import SOURCES
+    from ..timeline import table
+    from .daemon import schedule
+
+    health = {h.source: h for h in app.store.health()}
+    upcoming = schedule(app)
+    rows = []
+    for name in SOURCES:
+        h = health.get(name)
+        enabled = getattr(app.config.sources, name).enabled
+        state = "enabled" if enabled else "disabled"
+        if h is None:
+            rows.append((name, state, "never polled", "", "", "", upcoming.get(name, ""), "", ""))
+            continue
+        error = "" if h.healthy else h.last_error or ""
+        rows.append(
+            (
+                name,
+                ("ok" if h.healthy else "UNHEALTHY") + ("" if enabled else " (disabled)"),
+                when(h.last_attempt_at),
+                when(h.last_success_at),
+                str(h.consecutive_failures),
+                when(h.document_generated_at),
+                upcoming.get(name, ""),
+                error if len(error) <= 120 else error[:117] + "...",
+                h.notes or "",
+            )
+        )
+    header = (
+        "SOURCE",
+        "HEALTH",
+        "LAST ATTEMPT",
+        "LAST SUCCESS",
+        "FAILURES",
+        "DOCUMENT DATE",
+        "NEXT RUN",
+        "LAST ERROR",
+        "NOTES",
+    )
+    click.echo(table(header, rows))
+    failing = [
+        name
+        for name, h in health.items()
+        if not h.healthy and name in SOURCES and getattr(app.config.sources, name).enabled
+    ]
+    if check and failing:
+        raise click.ClickException(f"unhealthy: {', '.join(sorted(failing))}")
