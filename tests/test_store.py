@@ -156,3 +156,49 @@ def test_a_more_precise_report_refines_the_stored_event(store: Store) -> None:
     assert event.kind == "indication_extension" and event.event_date == dt.date(2021, 3, 26)
     assert event.details == {"class": "EFFICACY", "action_types": [8]}
     assert event.evidence.endswith("action type 8: new indication")
+
+
+def _plan(store: Store, query: object) -> str:
+    from sqlalchemy.dialects import sqlite
+
+    compiled = query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})  # type: ignore[attr-defined]
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").all()
+    return " | ".join(str(r[-1]) for r in rows)
+
+
+def test_the_main_queries_are_served_by_indexes(sqlite_store: Store) -> None:
+    """EXPLAIN QUERY PLAN of the queries a poll and the read commands run most."""
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from regtrack.model import Event, RecordState, Snapshot
+
+    e = Event.__table__.c  # type: ignore[attr-defined]
+    by_product = select(e.id).where(e.product_id == 1)
+    assert "INDEX ix_event_product_id" in _plan(sqlite_store, by_product)
+    newest = select(e.id).order_by(e.detected_at.desc()).limit(200)
+    assert "INDEX ix_event_detected_at" in _plan(sqlite_store, newest)
+    since = select(e.id).where(e.event_date >= dt.date(2024, 1, 1))
+    assert "INDEX ix_event_event_date" in _plan(sqlite_store, since)
+    natural = select(e.id).where(e.agency == "EMA", e.reference.in_(["EMEA/H/C/005127"]))
+    assert "INDEX sqlite_autoindex_event_1" in _plan(sqlite_store, natural)
+    r = RecordState.__table__.c  # type: ignore[attr-defined]
+    known = select(r.digest).where(r.source == "ema", r.reference.in_(["x"]))
+    assert "INDEX sqlite_autoindex_recordstate_1" in _plan(sqlite_store, known)
+    s = Snapshot.__table__.c  # type: ignore[attr-defined]
+    latest = select(func.max(s.id)).where(s.source == "nice").group_by(s.url)
+    assert "INDEX ix_snapshot_source_url" in _plan(sqlite_store, latest)
+    # No index duplicates another's leading columns.
+    with sqlite_store.engine.connect() as conn:
+        indexes = (
+            conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN "
+                "('event', 'recordstate', 'snapshot')"
+            )
+            .scalars()
+            .all()
+        )
+    assert "ix_event_agency" not in indexes and "ix_recordstate_source" not in indexes
+    assert "ix_snapshot_source" not in indexes

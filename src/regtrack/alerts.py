@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from .config import WEEKDAYS, Config, MailConfig, RecipientConfig, SubscriptionConfig
 from .digest import Renderer, stable_id
 from .errors import MailError, ProductNotFoundError
+from .listing import date_text, describe, marks
 from .mail import Backend
 from .model import EventKind
 from .store import EventRow, Store
-from .timeline import date_text, describe, marks
 
 FREQUENCIES = ("immediate", "daily", "weekly")
 PERIOD = {

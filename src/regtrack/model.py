@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -194,10 +194,13 @@ class Blob(SQLModel, table=True):
 class Snapshot(SQLModel, table=True):
     """One document fetched or replayed, with what the server said about it."""
 
+    # A poll reads each feed's latest snapshot: (source, url) then the newest id.
+    __table_args__ = (Index("ix_snapshot_source_url", "source", "url", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    source: str = Field(index=True)
+    source: str
     url: str
-    fetched_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    fetched_at: dt.datetime = Field(default_factory=utcnow)
     http_status: int | None = None
     etag: str | None = None
     last_modified: str | None = None
@@ -218,7 +221,7 @@ class RecordState(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("source", "reference"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    source: str = Field(index=True)
+    source: str  # served by the unique (source, reference) index
     reference: str
     product_id: int = Field(foreign_key="product.id", index=True)
     fields: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
@@ -233,7 +236,7 @@ class RecordState(SQLModel, table=True):
 class EventBase(SQLModel):
     """The fields of an event that every output (CLI, digest, JSON) shows."""
 
-    agency: str = Field(index=True)
+    agency: str  # served by the unique (agency, reference, discriminator) index
     kind: str = Field(index=True)
     reference: str
     discriminator: str = ""
@@ -241,7 +244,8 @@ class EventBase(SQLModel):
     date_kind: str
     date_approximate: bool = False
     published_at: dt.date | None = None
-    detected_at: dt.datetime = Field(default_factory=utcnow)
+    #: Indexed: the feed and digest windows read events by when they were detected.
+    detected_at: dt.datetime = Field(default_factory=utcnow, index=True)
     source: str
     source_url: str
     evidence: str

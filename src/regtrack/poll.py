@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from .detect import detect, fingerprint
 from .errors import FetchError, InputError, ShapeError
@@ -68,7 +68,16 @@ def poll(
             raise InputError(
                 f"{from_file}: not a document the {source.name} source reads ({source.description})"
             )
-        outcomes = [process(store, source, replace(document, url=url))]
+        lasts, parsed_before = store.last_snapshots(source.name, url)
+        outcomes = [
+            process(
+                store,
+                source,
+                replace(document, url=url),
+                last=lasts.get(url),
+                parsed_before=url in parsed_before,
+            )
+        ]
         _record_health(store, source.name, outcomes)
         return outcomes
     if fetcher is None:
@@ -76,8 +85,13 @@ def poll(
     outcomes = []
     queue = deque(source.feeds() if feeds is None else feeds)
     seen = set(queue)
+    # What this source's feeds were last time: two queries per poll, not two per page.
+    lasts, parsed_before = store.last_snapshots(source.name)
     while queue and len(outcomes) < MAX_DOCUMENTS:
-        outcome = _fetch_and_process(store, source, fetcher, queue.popleft())
+        url = queue.popleft()
+        outcome = _fetch_and_process(
+            store, source, fetcher, url, lasts.get(url), url in parsed_before
+        )
         outcomes.append(outcome)
         for url in outcome.follow:
             if url not in seen:
@@ -116,8 +130,14 @@ def _record_health(
         )
 
 
-def _fetch_and_process(store: Store, source: Source, fetcher: Fetcher, url: str) -> PollOutcome:
-    last = store.last_snapshot(source.name, url)
+def _fetch_and_process(
+    store: Store,
+    source: Source,
+    fetcher: Fetcher,
+    url: str,
+    last: Snapshot | None,
+    parsed_before: bool,
+) -> PollOutcome:
     usable = last is not None and last.parse_ok
     try:
         document = fetcher.get(
@@ -132,30 +152,26 @@ def _fetch_and_process(store: Store, source: Source, fetcher: Fetcher, url: str)
         return PollOutcome(source.name, url, "failed", str(err))
     if document is None:
         return PollOutcome(source.name, url, "not_modified", "304 Not Modified")
-    return process(store, source, document, last=last)
-
-
-_UNSET: Any = object()
+    return process(store, source, document, last=last, parsed_before=parsed_before)
 
 
 def process(
-    store: Store, source: Source, document: Document, *, last: Snapshot | None = _UNSET
+    store: Store,
+    source: Source,
+    document: Document,
+    *,
+    last: Snapshot | None = None,
+    parsed_before: bool = False,
 ) -> PollOutcome:
-    """Run one document through the pipeline; unchanged bytes cost a hash and one query."""
-    if last is _UNSET:
-        last = store.last_snapshot(source.name, document.url)
+    """Run one document through the pipeline in one transaction: its snapshot, state and
+    events are committed together, or (killed, or the database failing) not at all. A
+    document whose shape is wrong is still kept, marked failed. Unchanged bytes cost a hash."""
     if last is not None and last.sha256 == document.sha256 and last.parse_ok:
         return PollOutcome(source.name, document.url, "unchanged", "document unchanged")
-    # Seen before: the last document of this feed parsed (no query), or an older one did.
-    seen = bool(last and last.parse_ok) or (
-        last is not None and store.feed_parsed_before(source.name, document.url)
-    )
-    # The snapshot is committed before parsing, so even a malformed document is kept.
-    with store.transaction() as tx:
-        snapshot = tx.add_snapshot(_snapshot_of(document), document.content)
+    seen = bool(last and last.parse_ok) or parsed_before
     with bulk_work(), store.transaction() as tx:
-        outcome = _parse_and_apply(tx, source, document, snapshot, feed_seen=seen)
-    return outcome
+        snapshot = tx.add_snapshot(_snapshot_of(document), document.content)
+        return _parse_and_apply(tx, source, document, snapshot, feed_seen=seen)
 
 
 @contextmanager
@@ -212,8 +228,10 @@ def _parse_and_apply(
     try:
         result = source.parse(document)
         observed = {obs.reference: fingerprint(obs.fields) for obs in result.observations}
-        known = tx.known(source.name, observed)
-        first_poll = not known or not feed_seen
+        # A register is compared with every known record (what vanished); a page or an API
+        # answer only with the records it names, so a page costs the same at any store size.
+        known = tx.known(source.name, observed, only_observed=not result.complete)
+        first_poll = not feed_seen or not (known or tx.has_records(source.name))
         # Detection raises before anything is written, so a shape error leaves no trace.
         detection = detect(source, known, result, first_poll=first_poll)
     except ShapeError as err:

@@ -1,19 +1,19 @@
-"""Rendering events for people and programs: tables, JSON, JSON lines, CSV, Markdown.
+"""Rendering one product's timeline (table, JSON, CSV, Markdown, HTML, iCalendar) and the
+Atom feed of events; event lists are `listing`.
 
 Takes rows the store returned; reads nothing and writes nothing itself.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .model import KIND_WORDS, OUTCOME_WORDS, Alias, EventKind, Product
+from .listing import date_text, describe, event_dict, marks, render_events, table
+from .model import Alias, EventKind, Product
 from .store import EventRow
 
 LANE_FILLS = ("#f4f7fb", "#e9eef5")
@@ -24,92 +24,6 @@ LANE_COLORS = {
     "NICE": "#1e8449",
     "SMC": "#d68910",
 }
-
-FIELDS = (
-    "id",
-    "agency",
-    "kind",
-    "product",
-    "reference",
-    "event_date",
-    "date_kind",
-    "date_approximate",
-    "published_at",
-    "detected_at",
-    "source",
-    "source_url",
-    "snapshot_id",
-    "evidence",
-    "details",
-    "backfill",
-)
-
-
-def event_dict(row: EventRow) -> dict[str, Any]:
-    """One event as JSON-ready data, details as an object."""
-    data = row.model_dump(mode="json")
-    return {name: data.get(name) for name in FIELDS}
-
-
-def describe(row: EventRow) -> str:
-    """The kind in plain words with its outcome: 'authorisation (conditional)'."""
-    words = KIND_WORDS.get(EventKind(row.kind), row.kind)
-    d = row.details
-    notes = []
-    if row.kind == EventKind.AUTHORISATION:
-        if d.get("conditional"):
-            notes.append("conditional")
-        if d.get("exceptional"):
-            notes.append("exceptional circumstances")
-        if d.get("accelerated"):
-            notes.append("accelerated")
-    if d.get("outcome"):
-        notes.append(OUTCOME_WORDS.get(str(d["outcome"]), str(d["outcome"])))
-    if d.get("reason"):
-        notes.append(str(d["reason"]))
-    # The initial procedure (0000) of an authorisation says nothing a reader needs.
-    if d.get("procedure") and str(d["procedure"]).strip("0"):
-        notes.append(str(d["procedure"]))
-    if d.get("re_examination"):
-        notes.append("re-examination")
-    return f"{words} ({', '.join(notes)})" if notes else words
-
-
-def date_text(row: EventRow) -> str:
-    if row.event_date is None:
-        return f"{row.detected_at:%Y-%m-%d}*"
-    return row.event_date.isoformat() + ("~" if row.date_approximate else "")
-
-
-def marks(row: EventRow) -> str:
-    out = [row.date_kind if row.event_date else "date not published: detected"]
-    if row.date_approximate:
-        out.append("approx.")
-    if row.details.get("inferred"):
-        out.append("inferred")
-    if row.backfill:
-        out.append("backfill")
-    return ", ".join(out)
-
-
-def render_events(rows: Sequence[EventRow], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps([event_dict(r) for r in rows], indent=2, ensure_ascii=False)
-    if fmt == "jsonl":
-        return "\n".join(json.dumps(event_dict(r), ensure_ascii=False) for r in rows)
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
-        writer.writeheader()
-        for r in rows:
-            data = event_dict(r)
-            writer.writerow(data | {"details": json.dumps(data["details"], ensure_ascii=False)})
-        return buffer.getvalue().rstrip("\n")
-    header = ("DATE", "AGENCY", "PRODUCT", "EVENT", "REFERENCE", "NOTES")
-    return table(
-        header,
-        [(date_text(r), r.agency, r.product, describe(r), r.reference, marks(r)) for r in rows],
-    )
 
 
 def render_timeline(
@@ -303,16 +217,6 @@ def render_atom(rows: Sequence[EventRow], *, title: str) -> str:
         ET.SubElement(entry, f"{{{ns}}}link", href=row.source_url)
         ET.SubElement(entry, f"{{{ns}}}category", term=row.kind)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A plain aligned text table: no dependency, cheap to import."""
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
-    lines = [
-        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in (header, *rows)
-    ]
-    return "\n".join(lines)
 
 
 def _md(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Any
 
 import click
@@ -30,20 +31,19 @@ def events(
     no_backfill: bool,
     fmt: str,
 ) -> None:
-    """List stored events (all by default; backfill ones carry their flag)."""
-    from ..timeline import render_events
+    """List stored events (all by default; backfill ones carry their flag). JSON lines, JSON
+    and CSV are streamed: a whole register's events print in constant memory."""
+    from ..listing import write_events
 
     product_id = app.store.find_product(product)[0].id if product else None
-    rows = app.store.events(
+    rows = app.store.iter_events(
         agency=agency,
         product_id=product_id,
         kind=kind.lower() if kind else None,
         since=since.date() if since else None,
         backfill=False if no_backfill else None,
     )
-    text = render_events(rows, fmt)
-    if text:
-        click.echo(text)
+    write_events(rows, fmt, sys.stdout)
 
 
 @cli.command()
@@ -76,8 +76,8 @@ def timeline(app: App, product: str, fmt: str, as_of: dt.datetime | None) -> Non
 def status(app: App, products: tuple[str, ...]) -> None:
     """Where products stand: one row each, one column per body, the status and its date.
     Default: the config's products, else every product known to more than one body."""
+    from ..listing import table
     from ..reports import BODIES, current
-    from ..timeline import table
 
     names = list(products) or [p.name for p in app.config.products]
     chosen = [app.store.find_product(n)[0] for n in names] if names else None
@@ -95,8 +95,8 @@ def status(app: App, products: tuple[str, ...]) -> None:
 def lag(app: App) -> None:
     """For products known to several bodies: days from the first approval anywhere to each
     body's first decision, and the median per body."""
+    from ..listing import table
     from ..reports import BODIES, lags
-    from ..timeline import table
 
     found, medians = lags(_by_product(app, None))
     rows = [
@@ -129,17 +129,20 @@ def feed(app: App, product: str | None, agency: str | None, limit: int, backfill
 
     product_id = app.store.find_product(product)[0].id if product else None
     rows = app.store.events(
-        product_id=product_id, agency=agency, backfill=None if backfill else False
+        product_id=product_id,
+        agency=agency,
+        backfill=None if backfill else False,
+        newest_first=True,
+        limit=limit,
     )
-    rows.sort(key=lambda r: (r.detected_at, r.id), reverse=True)
-    click.echo(render_atom(rows[:limit], title="regtrack: medicines decisions"))
+    click.echo(render_atom(rows, title="regtrack: medicines decisions"))
 
 
 def _by_product(app: App, chosen: list[Any] | None) -> dict[str, list[Any]]:
-    events = []
-    for product in chosen or [None]:
-        events += app.store.events(product_id=product.id if product is not None else None)
+    """Events grouped by product: of the chosen products, else of those known to several
+    bodies (found in SQL, so a register's single-body products are never loaded)."""
+    ids = [p.id for p in chosen] if chosen else app.store.products_at_several_bodies()
     grouped: dict[str, list[Any]] = {}
-    for event in events:
+    for event in app.store.iter_events(product_ids=ids):
         grouped.setdefault(event.product, []).append(event)
     return grouped

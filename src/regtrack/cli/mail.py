@@ -78,7 +78,7 @@ def outbox(app: App, resend: int | None, send: bool) -> None:
     if send:
         _deliver(app, utcnow())
         return
-    from ..timeline import table
+    from ..listing import table
 
     with app.store.reading() as read:
         rows = [m for s in ("pending", "claimed", "failed", "sent") for m in read.messages_in(s)]

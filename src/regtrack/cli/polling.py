@@ -80,8 +80,8 @@ def reparse(app: App, source_names: tuple[str, ...]) -> None:
 def sources_command(app: App, check: bool) -> None:
     """Health of each source: last attempt and success, failures, document age (times UTC).
     NOTES are feeds left out on purpose (a missing key), not failures."""
+    from ..listing import table
     from ..sources import SOURCES
-    from ..timeline import table
     from .daemon import schedule
 
     health = {h.source: h for h in app.store.health()}

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 import orjson
-from sqlalchemy import Engine, event, func
+from sqlalchemy import Engine, and_, event, func, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
@@ -135,24 +136,23 @@ class Store:
     # --- snapshots ------------------------------------------------------------------------
 
     @_wrapped
-    def last_snapshot(self, source: str, url: str) -> Snapshot | None:
-        query = (
-            select(Snapshot)
-            .where(Snapshot.source == source, Snapshot.url == url)
-            .order_by(col(Snapshot.id).desc())
-            .limit(1)
+    def last_snapshots(
+        self, source: str, url: str | None = None
+    ) -> tuple[dict[str, Snapshot], set[str]]:
+        """Per feed URL of a source (or just `url`): its latest snapshot, and which URLs have
+        had a document parse successfully. Read once per poll."""
+        where = [col(Snapshot.source) == source]
+        if url is not None:
+            where.append(col(Snapshot.url) == url)
+        latest = select(func.max(Snapshot.id)).where(*where).group_by(col(Snapshot.url))
+        parsed = (
+            select(Snapshot.url)
+            .where(*where, col(Snapshot.parse_ok).is_(True))
+            .group_by(col(Snapshot.url))
         )
         with Session(self.engine) as session:
-            return session.exec(query).first()
-
-    @_wrapped
-    def feed_parsed_before(self, source: str, url: str) -> bool:
-        """Whether a document of this feed has been parsed successfully before."""
-        query = select(Snapshot.id).where(
-            Snapshot.source == source, Snapshot.url == url, col(Snapshot.parse_ok).is_(True)
-        )
-        with Session(self.engine) as session:
-            return session.exec(query.limit(1)).first() is not None
+            rows = session.exec(select(Snapshot).where(col(Snapshot.id).in_(latest)))
+            return {s.url: s for s in rows}, set(session.exec(parsed))
 
     @_wrapped
     def snapshots(self, source: str) -> list[Snapshot]:
@@ -173,25 +173,94 @@ class Store:
         backfill: bool | None = None,
         detected_by: dt.datetime | None = None,
         detected_after: dt.datetime | None = None,
+        newest_first: bool = False,
+        limit: int | None = None,
+        product_ids: Sequence[int] | None = None,
     ) -> list[EventRow]:
-        day = func.coalesce(col(Event.event_date), func.date(col(Event.detected_at)))
+        """Events by date (or by detection, newest first), filtered in SQL."""
+        return list(
+            self.iter_events(
+                agency=agency,
+                product_id=product_id,
+                kind=kind,
+                since=since,
+                backfill=backfill,
+                detected_by=detected_by,
+                detected_after=detected_after,
+                newest_first=newest_first,
+                limit=limit,
+                product_ids=product_ids,
+            )
+        )
+
+    def iter_events(
+        self,
+        *,
+        agency: str | None = None,
+        product_id: int | None = None,
+        kind: str | None = None,
+        since: dt.date | None = None,
+        backfill: bool | None = None,
+        detected_by: dt.datetime | None = None,
+        detected_after: dt.datetime | None = None,
+        newest_first: bool = False,
+        limit: int | None = None,
+        product_ids: Sequence[int] | None = None,
+    ) -> Iterator[EventRow]:
+        """Events streamed from the database a batch at a time: memory stays flat however
+        many there are. Filters, order and limit are SQL; each has an index that serves it."""
+        event = Event.__table__  # type: ignore[attr-defined]
+        c = event.c
+        day = func.coalesce(c.event_date, func.date(c.detected_at))
+        order = (c.detected_at.desc(), c.id.desc()) if newest_first else (day, c.agency, c.id)
         query = (
-            select(Event, Product.name)
-            .join(Product)
-            .order_by(day, col(Event.agency), col(Event.id))
+            sa_select(*event.columns, Product.__table__.c.name.label("product"))  # type: ignore[attr-defined]
+            .join(Product.__table__, Product.__table__.c.id == c.product_id)  # type: ignore[attr-defined]
+            .order_by(*order)
         )
         conditions = [
-            col(Event.agency) == agency.upper() if agency else None,
-            col(Event.product_id) == product_id if product_id is not None else None,
-            col(Event.kind) == kind if kind else None,
-            day >= since if since else None,
-            col(Event.backfill) == backfill if backfill is not None else None,
-            col(Event.detected_at) <= detected_by if detected_by else None,
-            col(Event.detected_at) > detected_after if detected_after else None,
+            c.agency == agency.upper() if agency else None,
+            c.product_id == product_id if product_id is not None else None,
+            c.product_id.in_(product_ids) if product_ids is not None else None,
+            c.kind == kind if kind else None,
+            # The day an event stands at is its date, else the day it was detected: written
+            # as two conditions so the indexes on each serve it.
+            or_(
+                c.event_date >= since,
+                and_(
+                    c.event_date.is_(None),
+                    c.detected_at >= dt.datetime.combine(since, dt.time(), dt.UTC),
+                ),
+            )
+            if since
+            else None,
+            c.backfill == backfill if backfill is not None else None,
+            c.detected_at <= detected_by if detected_by else None,
+            c.detected_at > detected_after if detected_after else None,
         ]
-        query = query.where(*[c for c in conditions if c is not None])
-        with Session(self.engine) as session:
-            return [EventRow(**ev.model_dump(), product=name) for ev, name in session.exec(query)]
+        query = query.where(*[cond for cond in conditions if cond is not None])
+        if limit is not None:
+            query = query.limit(limit)
+        try:
+            with self.engine.connect() as conn:
+                result = conn.execution_options(stream_results=True, yield_per=2000).execute(query)
+                for mapping in result.mappings():
+                    yield EventRow.model_construct(**mapping)
+        except SQLAlchemyError as err:
+            detail = err.orig if isinstance(err, DBAPIError) else err
+            raise StoreError(f"database error in events: {detail}") from err
+
+    @_wrapped
+    def products_at_several_bodies(self, least: int = 2) -> list[int]:
+        """Products with events from at least `least` bodies (status and lag's default)."""
+        c = Event.__table__.c  # type: ignore[attr-defined]
+        query = (
+            sa_select(c.product_id)
+            .group_by(c.product_id)
+            .having(func.count(func.distinct(c.agency)) >= least)
+        )
+        with self.engine.connect() as conn:
+            return [row[0] for row in conn.execute(query)]
 
     @_wrapped
     def health(self) -> list[SourceHealth]:

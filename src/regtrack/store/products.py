@@ -23,6 +23,19 @@ CHUNK = 500
 FULL_LOAD = 2000
 
 
+def _insert_new(dialect: str, table: type[Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING, in the dialect's own words."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing()
+    return insert(table)
+
+
 class Products:
     """Name -> product id for one transaction (see module docstring)."""
 
@@ -95,15 +108,18 @@ class Products:
             missing = [n for n in names if n not in ids]
             if missing:
                 now = utcnow()
+                # Another source's poll may create the same product at the same moment (two
+                # daemons on PostgreSQL): the insert is an upsert, and the ids are read back.
                 connection.execute(
-                    insert(Product), [{"name": n, "created_at": now} for n in missing]
+                    _insert_new(connection.dialect.name, Product),
+                    [{"name": n, "created_at": now} for n in missing],
                 )
                 ids |= self._ids(missing)
             mapping = {self._new[n]: ids[n] for n in names}
         if self._pending:
             for row in self._pending:
                 row["product_id"] = mapping.get(row["product_id"], row["product_id"])
-            connection.execute(insert(Alias), self._pending)
+            connection.execute(_insert_new(connection.dialect.name, Alias), self._pending)
         if mapping and self._aliases is not None:
             for norm, pid in self._aliases.items():
                 if pid < 0:

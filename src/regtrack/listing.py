@@ -1,0 +1,143 @@
+"""Event lists for programs and people: JSON, JSON lines, CSV and aligned tables.
+
+Takes rows the store returned and writes them out; reads nothing and writes nothing else.
+JSON lines and CSV are written a row at a time, so `regtrack events` over a whole register
+holds one batch of rows in memory, not all of them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+from .model import KIND_WORDS, OUTCOME_WORDS, EventKind
+from .store import EventRow
+
+FIELDS = (
+    "id",
+    "agency",
+    "kind",
+    "product",
+    "reference",
+    "event_date",
+    "date_kind",
+    "date_approximate",
+    "published_at",
+    "detected_at",
+    "source",
+    "source_url",
+    "snapshot_id",
+    "evidence",
+    "details",
+    "backfill",
+)
+TABLE_HEADER = ("DATE", "AGENCY", "PRODUCT", "EVENT", "REFERENCE", "NOTES")
+
+
+def event_dict(row: EventRow) -> dict[str, Any]:
+    """One event as JSON-ready data, details as an object, dates in ISO 8601."""
+    return {
+        "id": row.id,
+        "agency": row.agency,
+        "kind": row.kind,
+        "product": row.product,
+        "reference": row.reference,
+        "event_date": row.event_date.isoformat() if row.event_date else None,
+        "date_kind": row.date_kind,
+        "date_approximate": row.date_approximate,
+        "published_at": row.published_at.isoformat() if row.published_at else None,
+        "detected_at": row.detected_at.isoformat(),
+        "source": row.source,
+        "source_url": row.source_url,
+        "snapshot_id": row.snapshot_id,
+        "evidence": row.evidence,
+        "details": row.details,
+        "backfill": row.backfill,
+    }
+
+
+def describe(row: EventRow) -> str:
+    """The kind in plain words with its outcome: 'authorisation (conditional)'."""
+    words = KIND_WORDS.get(EventKind(row.kind), row.kind)
+    d = row.details
+    notes = []
+    if row.kind == EventKind.AUTHORISATION:
+        if d.get("conditional"):
+            notes.append("conditional")
+        if d.get("exceptional"):
+            notes.append("exceptional circumstances")
+        if d.get("accelerated"):
+            notes.append("accelerated")
+    if d.get("outcome"):
+        notes.append(OUTCOME_WORDS.get(str(d["outcome"]), str(d["outcome"])))
+    if d.get("reason"):
+        notes.append(str(d["reason"]))
+    # The initial procedure (0000) of an authorisation says nothing a reader needs.
+    if d.get("procedure") and str(d["procedure"]).strip("0"):
+        notes.append(str(d["procedure"]))
+    if d.get("re_examination"):
+        notes.append("re-examination")
+    return f"{words} ({', '.join(notes)})" if notes else words
+
+
+def date_text(row: EventRow) -> str:
+    if row.event_date is None:
+        return f"{row.detected_at:%Y-%m-%d}*"
+    return row.event_date.isoformat() + ("~" if row.date_approximate else "")
+
+
+def marks(row: EventRow) -> str:
+    out = [row.date_kind if row.event_date else "date not published: detected"]
+    if row.date_approximate:
+        out.append("approx.")
+    if row.details.get("inferred"):
+        out.append("inferred")
+    if row.backfill:
+        out.append("backfill")
+    return ", ".join(out)
+
+
+def write_events(rows: Iterable[EventRow], fmt: str, out: TextIO) -> None:
+    """Write events in `fmt` as they come (a table needs them all for its widths)."""
+    if fmt == "jsonl":
+        for row in rows:
+            out.write(json.dumps(event_dict(row), ensure_ascii=False) + "\n")
+    elif fmt == "json":
+        out.write("[")
+        for number, row in enumerate(rows):
+            out.write(
+                ("," if number else "") + "\n  " + json.dumps(event_dict(row), ensure_ascii=False)
+            )
+        out.write("\n]\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            data = event_dict(row)
+            writer.writerow(data | {"details": json.dumps(data["details"], ensure_ascii=False)})
+    else:
+        body = [
+            (date_text(r), r.agency, r.product, describe(r), r.reference, marks(r)) for r in rows
+        ]
+        out.write(table(TABLE_HEADER, body) + "\n")
+
+
+def render_events(rows: Iterable[EventRow], fmt: str) -> str:
+    """`write_events` into a string."""
+    import io
+
+    buffer = io.StringIO()
+    write_events(rows, fmt, buffer)
+    return buffer.getvalue().rstrip("\n")
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain aligned text table: no dependency, cheap to import."""
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    ]
+    return "\n".join(lines)
