@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 import orjson
 from sqlalchemy import Engine, and_, event, func, or_
@@ -31,6 +31,21 @@ __all__ = ["EventRow", "Reader", "Store", "Writer", "make_engine"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class EventQuery(TypedDict, total=False):
+    """What `Store.events` and `Store.iter_events` filter and order by."""
+
+    agency: str | None
+    product_id: int | None
+    kind: str | None
+    since: dt.date | None
+    backfill: bool | None
+    detected_by: dt.datetime | None
+    detected_after: dt.datetime | None
+    newest_first: bool
+    limit: int | None
+    product_ids: Sequence[int] | None
 
 
 class EventRow(EventBase):
@@ -163,35 +178,9 @@ class Store:
     # --- reading ----------------------------------------------------------------------------
 
     @_wrapped
-    def events(
-        self,
-        *,
-        agency: str | None = None,
-        product_id: int | None = None,
-        kind: str | None = None,
-        since: dt.date | None = None,
-        backfill: bool | None = None,
-        detected_by: dt.datetime | None = None,
-        detected_after: dt.datetime | None = None,
-        newest_first: bool = False,
-        limit: int | None = None,
-        product_ids: Sequence[int] | None = None,
-    ) -> list[EventRow]:
+    def events(self, **query: Unpack[EventQuery]) -> list[EventRow]:
         """Events by date (or by detection, newest first), filtered in SQL."""
-        return list(
-            self.iter_events(
-                agency=agency,
-                product_id=product_id,
-                kind=kind,
-                since=since,
-                backfill=backfill,
-                detected_by=detected_by,
-                detected_after=detected_after,
-                newest_first=newest_first,
-                limit=limit,
-                product_ids=product_ids,
-            )
-        )
+        return list(self.iter_events(**query))
 
     def iter_events(
         self,
