@@ -50,9 +50,10 @@ def test_poll_then_timeline_on_the_real_report(tmp_path: Path, ema_sample: Path)
     assert "ema: unchanged" in again.output
     out = run(config, "timeline", "nexpovio").output
     lines = out.splitlines()
-    assert lines[0] == "selinexor (also: Nexpovio)"
-    assert any(line.startswith("2021-01-28  EMA   opinion (positive)") for line in lines)
-    assert any(line.startswith("2021-03-26  EMA   authorisation") for line in lines)
+    assert lines[0] == "Nexpovio (selinexor)"
+    assert lines[1] == "EMA: Nexpovio authorised since 2021-03-26 (EMEA/H/C/005127)"
+    assert any(line.startswith("2021-01-28  EMA   Nexpovio  opinion (positive)") for line in lines)
+    assert any(line.startswith("2021-03-26  EMA   Nexpovio  authorisation") for line in lines)
 
 
 def test_poll_prints_news_and_events_filters(config: Path, ema_reports: dict[str, Path]) -> None:
@@ -87,7 +88,7 @@ def test_poll_prints_news_and_events_filters(config: Path, ema_reports: dict[str
 
     md = run(config, "timeline", "xpovio", "--format", "md").output
     assert md.startswith("# selinexor")
-    assert "| 2022-07-18~ | EMA | conversion to full authorisation (II/0009) |" in md
+    assert "| 2022-07-18~ | EMA | Nexpovio | conversion to full authorisation (II/0009) |" in md
     timeline = json.loads(run(config, "timeline", "selinexor", "--format", "json").output)
     assert [e["kind"] for e in timeline["events"]][:2] == ["opinion", "authorisation"]
 
@@ -241,7 +242,9 @@ def test_console_script_runs_from_a_fresh_process(tmp_path: Path) -> None:
         env={"REGTRACK_DATABASE_URL": env_db, "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["DATE", "AGENCY", "PRODUCT", "EVENT", "REFERENCE", "NOTES"]
+    assert proc.stdout.split() == [
+        "DATE", "AGENCY", "PRODUCT", "BRAND", "EVENT", "REFERENCE", "NOTES"
+    ]  # fmt: skip
     assert (tmp_path / "x.db").exists()
 
 

@@ -16,10 +16,14 @@ from click.testing import CliRunner
 
 from regtrack.cli import cli
 
+MHRA_PATH = (
+    "/government/news/mhra-grants-conditional-marketing-authorisation-for-selinexor-nexpovio"
+)
 STATUS = {
-    "EMA": "full authorisation since 2022-07-18",
-    "FDA": "accelerated approval since 2019-07-03",
-    "MHRA": "conditional authorisation since 2021-06-17~",
+    "EMA": "Nexpovio full authorisation since 2022-07-18 (EMEA/H/C/005127)",
+    "FDA": "XPOVIO accelerated approval since 2019-07-03 (NDA212306); "
+    "approved since 2025-01-15 (ANDA214999)",
+    "MHRA": f"Nexpovio conditional authorisation since 2021-06-17~ ({MHRA_PATH})",
     "NICE": "recommended (TA970) / recommended with restrictions (TA974) since 2024-05-08",
     "SMC": "accepted (SMC2721) / recommended with restrictions (SMC2722) since 2024-10-07",
 }
@@ -53,16 +57,29 @@ def test_demo_shows_the_switch_in_its_digest_and_prints_the_timeline(
 
 
 def test_table_opens_with_the_status_of_every_body(demo: tuple[Path, str]) -> None:
-    lines = run(demo[0], "timeline", "xpovio").splitlines()
+    lines = run(demo[0], "timeline", "selinexor").splitlines()
     assert lines[0] == "selinexor (also: KPT-330, Nexpovio, Xpovio)"
-    assert lines[1] == " · ".join(
-        f"{body} {text}" for body, text in STATUS.items() if body != "FDA"
-    ).replace("MHRA conditional", "MHRA conditional").replace(
-        " · NICE", " · FDA " + STATUS["FDA"] + " · NICE"
-    )
+    order = ("EMA", "MHRA", "FDA", "NICE", "SMC")
+    assert lines[1] == " · ".join(f"{body}: {STATUS[body]}" for body in order)
     dates = [line.split()[0] for line in lines[3:] if line[:2] == "20"]
     assert dates == sorted(dates, key=lambda d: d.rstrip("~*"))  # grouped by date
-    assert any(line.startswith("2021-06-17~  MHRA  authorisation (conditional)") for line in lines)
+    assert any(
+        line.startswith("2021-06-17~  MHRA  Nexpovio  authorisation (conditional)")
+        for line in lines
+    )
+    assert all(len(line) <= 120 for line in lines[3:])  # the table fits 120 columns
+
+
+def test_a_brand_shows_its_own_authorisations_and_names_the_others(demo: tuple[Path, str]) -> None:
+    lines = run(demo[0], "timeline", "xpovio").splitlines()
+    assert lines[0] == "XPOVIO (selinexor)"
+    assert lines[1] == "Other selinexor brands: Nexpovio"
+    # The US brand at the FDA; the EU brand's authorisations are not XPOVIO's; HTA decisions
+    # are on the substance and stay.
+    assert lines[2].startswith("EMA: no XPOVIO authorisation; 1 other selinexor medicine fully")
+    assert "FDA: XPOVIO accelerated approval since 2019-07-03 (NDA212306)" in lines[2]
+    assert "NICE: recommended (TA970)" in lines[2]
+    assert not any(" EMA " in line for line in lines[3:])
 
 
 def test_json_csv_and_markdown(demo: tuple[Path, str]) -> None:
@@ -80,18 +97,19 @@ def test_json_csv_and_markdown(demo: tuple[Path, str]) -> None:
         ("FDA", "NDA212306"),
     }
     md = run(demo[0], "timeline", "selinexor", "--format", "md")
-    assert (
-        md.startswith("# selinexor") and "**Status:** EMA full authorisation since 2022-07-18" in md
-    )
-    assert "| 2024-05-15 | NICE | HTA decision (recommended with restrictions) | TA974 |" in md
+    assert md.startswith("# selinexor")
+    assert "**Status:** EMA: Nexpovio full authorisation since 2022-07-18" in md
+    assert "| 2024-05-15 | NICE |  | HTA decision (recommended with restrictions) | TA974 |" in md
+    assert all(r["brand"] for r in rows if r["agency"] == "EMA")
 
 
 def test_as_of_shows_what_was_known_then(demo: tuple[Path, str]) -> None:
     then = run(demo[0], "timeline", "selinexor", "--as-of", "2021-12-31").splitlines()
     assert then[0].endswith("as known on 2021-12-31")
     assert then[1] == (
-        "EMA conditional authorisation since 2021-03-26 · MHRA conditional authorisation "
-        "since 2021-06-17~ · FDA accelerated approval since 2019-07-03"
+        "EMA: Nexpovio conditional authorisation since 2021-03-26 (EMEA/H/C/005127) · "
+        f"MHRA: Nexpovio conditional authorisation since 2021-06-17~ ({MHRA_PATH}) · "
+        "FDA: XPOVIO accelerated approval since 2019-07-03 (NDA212306)"
     )
     assert not any("TA970" in line for line in then)  # NICE had not decided yet
 
@@ -183,3 +201,94 @@ def test_html_page_in_headless_chromium_shows_the_swimlane(
     assert pixels("#f4f7fb") > 50_000 and pixels("#e9eef5") > 30_000
     for colour in ("#1f5fa8", "#c0392b", "#7b3fa0", "#1e8449", "#d68910"):  # EMA FDA MHRA NICE SMC
         assert pixels(colour) > 40, colour
+
+
+def _brands_report(path: Path) -> Path:
+    """Our 2024-09-01 fixture plus two more brands of one INN: one withdrawn (as Trudexa was
+    beside Humira), one authorised; every other row as it was."""
+    rows = json.loads(
+        (Path(__file__).parent / "data" / "ema" / "report_2024-09-01.json").read_text()
+    )
+    template = rows[0]
+    withdrawn = template | {
+        "name_of_medicine": "Adalbrand",
+        "ema_product_number": "EMEA/H/C/000482",
+        "medicine_status": "Withdrawn",
+        "international_non_proprietary_name_inn_common_name": "adalimumab",
+        "active_substance": "adalimumab",
+        "marketing_authorisation_date": "01/09/2003",
+        "withdrawal_expiry_revocation_lapse_of_marketing_authorisation_date": "14/04/2008",
+        "conditional_approval": "No",
+    }
+    authorised = withdrawn | {
+        "name_of_medicine": "Adalmain",
+        "ema_product_number": "EMEA/H/C/000481",
+        "medicine_status": "Authorised",
+        "marketing_authorisation_date": "08/09/2003",
+        "withdrawal_expiry_revocation_lapse_of_marketing_authorisation_date": None,
+    }
+    path.write_text(json.dumps([*rows, withdrawn, authorised]))
+    return path
+
+
+def test_each_brand_has_its_own_status(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "r.db"}"\n[sources.ema]\nmin_rows = 5\n'
+    )
+    run(config, "poll", "ema", "--from-file", str(_brands_report(tmp_path / "r.json")))
+    main = run(config, "timeline", "adalmain").splitlines()
+    assert main[:3] == [
+        "Adalmain (adalimumab)",
+        "Other adalimumab brands: Adalbrand",
+        "EMA: Adalmain authorised since 2003-09-08 (EMEA/H/C/000481); "
+        "1 other adalimumab medicine withdrawn",
+    ]
+    assert not any("EMEA/H/C/000482" in line for line in main)
+    gone = run(config, "timeline", "Adalbrand").splitlines()
+    assert gone[2].startswith("EMA: Adalbrand authorisation ended (withdrawn)")
+    both = run(config, "timeline", "adalimumab").splitlines()
+    assert both[1] == (
+        "EMA: Adalmain authorised since 2003-09-08 (EMEA/H/C/000481); "
+        "Adalbrand authorisation ended (withdrawn) since 2008-04-14 (EMEA/H/C/000482)"
+    )
+    data = json.loads(run(config, "timeline", "adalimumab", "--format", "json"))
+    assert {(a["brand"], a["status"]) for a in data["authorisations"]} == {
+        ("Adalmain", "authorised"),
+        ("Adalbrand", "authorisation ended (withdrawn)"),
+    }
+    assert {e["brand"] for e in data["events"]} == {"Adalmain", "Adalbrand"}
+    status = run(config, "status", "adalmain").splitlines()[1]
+    assert status.startswith("Adalmain (adalimumab)  Adalmain authorised since 2003-09-08")
+    assert "1 other adalimumab medicine withdrawn" in status
+
+
+def test_a_misspelt_name_suggests_the_close_ones(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "r.db"}"\n[sources.ema]\nmin_rows = 5\n'
+    )
+    run(config, "poll", "ema", "--from-file", str(_brands_report(tmp_path / "r.json")))
+    result = CliRunner().invoke(cli, ["--config", str(config), "timeline", "adalmian"])
+    assert result.exit_code == 1 and "did you mean: Adalmain" in result.stderr
+
+
+def test_real_report_brands_of_one_substance(tmp_path: Path, ema_sample: Path) -> None:
+    """The real 2024-08-22 report: Humira's own status, not Trudexa's; three semaglutides."""
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "r.db"}"\n')
+    run(config, "poll", "ema", "--from-file", str(ema_sample))
+    humira = run(config, "timeline", "Humira").splitlines()
+    assert humira[2] == (
+        "EMA: Humira authorised since 2003-09-08 (EMEA/H/C/000481); "
+        "15 other adalimumab medicines: 10 authorised, 5 withdrawn"
+    )
+    assert "Trudexa" in humira[1]
+    trudexa = run(config, "timeline", "Trudexa").splitlines()
+    assert trudexa[2].startswith("EMA: Trudexa authorisation ended (withdrawn)")
+    semaglutide = run(config, "timeline", "semaglutide").splitlines()
+    assert semaglutide[1] == (
+        "EMA: Ozempic authorised since 2018-02-08 (EMEA/H/C/004174); "
+        "Rybelsus authorised since 2020-04-03 (EMEA/H/C/004953); "
+        "Wegovy authorised since 2022-01-06 (EMEA/H/C/005422)"
+    )

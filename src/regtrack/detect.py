@@ -179,6 +179,8 @@ def refine(stored: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any] 
         details |= {k: v for k, v in new["details"].items() if v is not None}
     if update.get("event_date"):
         details.pop("date_missing", None)
+    if new.get("brand") and not stored.get("brand"):
+        update["brand"] = new["brand"]
     if details != stored["details"]:
         update["details"] = details
     if update and new["evidence"] not in stored["evidence"]:

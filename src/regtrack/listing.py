@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from .model import KIND_WORDS, OUTCOME_WORDS, EventKind
 from .store import EventRow
@@ -20,6 +20,7 @@ FIELDS = (
     "agency",
     "kind",
     "product",
+    "brand",
     "reference",
     "event_date",
     "date_kind",
@@ -33,7 +34,7 @@ FIELDS = (
     "details",
     "backfill",
 )
-TABLE_HEADER = ("DATE", "AGENCY", "PRODUCT", "EVENT", "REFERENCE", "NOTES")
+TABLE_HEADER = ("DATE", "AGENCY", "PRODUCT", "BRAND", "EVENT", "REFERENCE", "NOTES")
 
 
 def event_dict(row: EventRow) -> dict[str, Any]:
@@ -43,6 +44,7 @@ def event_dict(row: EventRow) -> dict[str, Any]:
         "agency": row.agency,
         "kind": row.kind,
         "product": row.product,
+        "brand": row.brand,
         "reference": row.reference,
         "event_date": row.event_date.isoformat() if row.event_date else None,
         "date_kind": row.date_kind,
@@ -95,7 +97,7 @@ def marks(row: EventRow) -> str:
     if row.details.get("inferred"):
         out.append("inferred")
     if row.backfill:
-        out.append("backfill")
+        out.append("history")  # known from the body's past, not news when regtrack saw it
     return ", ".join(out)
 
 
@@ -112,16 +114,45 @@ def write_events(rows: Iterable[EventRow], fmt: str, out: TextIO) -> None:
             )
         out.write("\n]\n")
     elif fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
+        # Excel reads UTF-8 only after a byte-order mark, and yes/no better than True/False.
+        out.write("\ufeff")
+        writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\r\n")
         writer.writeheader()
         for row in rows:
-            data = event_dict(row)
-            writer.writerow(data | {"details": json.dumps(data["details"], ensure_ascii=False)})
+            writer.writerow(cells(event_dict(row)))
     else:
         body = [
-            (date_text(r), r.agency, r.product, describe(r), r.reference, marks(r)) for r in rows
+            (date_text(r), r.agency, r.product, r.brand or "", describe(r), r.reference, marks(r))
+            for r in rows
         ]
         out.write(table(TABLE_HEADER, body) + "\n")
+
+
+def cells(data: dict[str, Any]) -> dict[str, Any]:
+    """An event's values as spreadsheet cells: yes/no, details as JSON text, and text that a
+    spreadsheet would run as a formula (= + - @) neutralised with a leading apostrophe."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif key == "details":
+            value = json.dumps(value, ensure_ascii=False)
+        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            value = "'" + value
+        out[key] = "" if value is None else value
+    return out
+
+
+def write_xlsx(rows: Iterable[EventRow], out: BinaryIO) -> None:
+    """The CSV's twin as an Excel workbook (openpyxl, written row by row)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("events")
+    sheet.append(list(FIELDS))
+    for row in rows:
+        sheet.append(list(cells(event_dict(row)).values()))
+    book.save(out)
 
 
 def render_events(rows: Iterable[EventRow], fmt: str) -> str:

@@ -239,6 +239,9 @@ class EventBase(SQLModel):
     agency: str  # served by the unique (agency, reference, discriminator) index
     kind: str = Field(index=True)
     reference: str
+    #: The medicine as marketed (Humira, Trudexa), when the document names it: a substance
+    #: (the product) groups several brands, each with its own authorisation and status.
+    brand: str | None = None
     discriminator: str = ""
     event_date: dt.date | None = Field(default=None, index=True)
     date_kind: str

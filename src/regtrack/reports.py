@@ -45,22 +45,130 @@ def as_of(rows: Iterable[EventRow], day: dt.date) -> list[EventRow]:
     return out
 
 
-def current(rows: Sequence[EventRow]) -> dict[str, Status]:
-    """The current status per body from its events (oldest first)."""
-    out: dict[str, Status] = {}
-    for agency in REGULATORS:
-        status = _regulator([r for r in rows if r.agency == agency], agency)
+@dataclass(frozen=True)
+class Authorisation:
+    """One marketing authorisation (a body and its reference) with its brand and status."""
+
+    agency: str
+    reference: str
+    brand: str | None
+    status: Status
+
+    def __str__(self) -> str:
+        return f"{self.brand + ' ' if self.brand else ''}{self.status} ({self.reference})"
+
+
+@dataclass(frozen=True)
+class BodyStatus:
+    """Where a product stands with one body: its authorisations (regulators), or the HTA
+    decisions on its substance."""
+
+    parts: tuple[str, ...]
+    authorisations: tuple[Authorisation, ...] = ()
+
+    def __str__(self) -> str:
+        return "; ".join(self.parts)
+
+
+def authorisations(rows: Iterable[EventRow]) -> list[Authorisation]:
+    """Each regulator's authorisations in these events, one per (body, reference), each with
+    the status its own events give: a substance's withdrawn brand never speaks for another."""
+    groups: dict[tuple[str, str], list[EventRow]] = {}
+    for row in rows:
+        if row.agency in REGULATORS:
+            groups.setdefault((row.agency, row.reference), []).append(row)
+    out = []
+    for (agency, reference), group in groups.items():
+        status = _regulator(group, agency)
         if status is not None:
-            out[agency] = status
+            brand = next((r.brand for r in reversed(group) if r.brand), None)
+            out.append(Authorisation(agency, reference, brand, status))
+    return sorted(out, key=lambda a: (a.agency, a.status.since or dt.date.max, a.reference))
+
+
+def current(
+    rows: Sequence[EventRow], *, brand: str | None = None, substance: str | None = None
+) -> dict[str, BodyStatus]:
+    """The current status per body. With a `brand`, that brand's authorisations one by one
+    and the substance's others counted by status; without, every authorisation."""
+    out: dict[str, BodyStatus] = {}
+    found = authorisations(rows)
+    for agency in REGULATORS:
+        mine = [a for a in found if a.agency == agency]
+        if not mine:
+            continue
+        if brand is None:
+            shown, others = mine, []
+        else:
+            shown = [a for a in mine if same_brand(a.brand, brand)]
+            others = [a for a in mine if not same_brand(a.brand, brand)]
+        parts = [str(a) for a in shown] or [f"no {brand} authorisation"]
+        counts: dict[str, int] = {}
+        for other in others:
+            word = _short(other.status.text)
+            counts[word] = counts.get(word, 0) + 1
+        if counts:
+            ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+            total = sum(counts.values())
+            what = f"{substance or 'substance'} medicine{'s' if total > 1 else ''}"
+            parts.append(
+                f"{total} other {what}: " + ", ".join(f"{n} {word}" for word, n in ranked)
+                if len(ranked) > 1
+                else f"{total} other {what} {ranked[0][0]}"
+            )
+        out[agency] = BodyStatus(tuple(parts), tuple(shown))
     for agency in ("NICE", "SMC"):
         status = _hta([r for r in rows if r.agency == agency])
         if status is not None:
-            out[agency] = status
+            out[agency] = BodyStatus((str(status),))
     return out
 
 
-def status_line(statuses: dict[str, Status]) -> str:
-    return " · ".join(f"{agency} {statuses[agency]}" for agency in BODIES if agency in statuses)
+def _short(text: str) -> str:
+    """A status as a count reads it: '5 withdrawn', '10 authorised'."""
+    if text.startswith("authorisation ended ("):
+        return text.removeprefix("authorisation ended (").removesuffix(")")
+    return {
+        "conditional authorisation": "conditionally authorised",
+        "full authorisation": "fully authorised",
+        "regular approval": "approved",
+        "accelerated approval": "approved (accelerated)",
+    }.get(text, text)
+
+
+def status_line(statuses: Mapping[str, BodyStatus]) -> str:
+    return " · ".join(f"{agency}: {statuses[agency]}" for agency in BODIES if agency in statuses)
+
+
+def same_brand(a: str | None, b: str | None) -> bool:
+    from .names import normalise
+
+    return a is not None and b is not None and normalise(a) == normalise(b)
+
+
+def for_brand(rows: Sequence[EventRow], brand: str) -> list[EventRow]:
+    """A brand's own events at the regulators, and every HTA decision on its substance (NICE
+    and SMC appraise technologies). A regulator's events that name no brand are kept only
+    where that regulator's events name none at all."""
+    branded = {r.agency for r in rows if r.brand}
+    return [
+        r
+        for r in rows
+        if r.agency not in REGULATORS
+        or same_brand(r.brand, brand)
+        or (r.brand is None and r.agency not in branded)
+    ]
+
+
+def brands(rows: Iterable[EventRow]) -> list[str]:
+    """The distinct brands of these events, as first written."""
+    from .names import normalise
+
+    seen: dict[str, str] = {}
+    for row in rows:
+        if row.brand:
+            seen.setdefault(normalise(row.brand), row.brand)
+    return sorted(seen.values(), key=str.casefold)
 
 
 def _regulator(rows: list[EventRow], agency: str) -> Status | None:

@@ -26,6 +26,10 @@ LANE_COLORS = {
 }
 
 
+#: Most characters a cell of the timeline table shows, so a row fits 120 columns.
+WIDTHS = {"BRAND": 12, "EVENT": 44, "REFERENCE": 16, "NOTES": 20}
+
+
 def render_timeline(
     product: Product,
     aliases: Sequence[Alias],
@@ -34,55 +38,88 @@ def render_timeline(
     *,
     as_of: dt.date | None = None,
     templates: str | Path | None = None,
+    brand: str | None = None,
 ) -> str:
-    """One product's history in `fmt`; `templates` is a folder overriding the bundled report
-    templates file by file (html only)."""
-    from .reports import current, status_line
+    """One product's history in `fmt`. `brand`: the product was asked for by this brand
+    name, so its status is that brand's own and the substance's other brands are listed;
+    `templates` is a folder overriding the bundled report templates (html only)."""
+    from .reports import brands, current, for_brand, same_brand, status_line
 
     names = sorted({a.name for a in aliases if a.name.casefold() != product.name.casefold()})
-    statuses = current(rows)
+    others = [b for b in brands(rows) if not same_brand(b, brand)]
+    # The brand's own authorisations one by one, the substance's others counted.
+    statuses = current(rows, brand=brand, substance=product.name)
+    if brand is not None:
+        rows = for_brand(rows, brand)
+    heading = f"{brand} ({product.name})" if brand else product.name
     if fmt == "json":
         return json.dumps(
             {
                 "product": product.name,
+                "brand": brand,
+                "other_brands": others if brand else [],
+                "brands": brands(rows) if not brand else [brand],
                 "aliases": names,
                 "as_of": str(as_of) if as_of else None,
                 "status": {body: str(s) for body, s in statuses.items()},
+                "authorisations": [
+                    {"agency": a.agency, "reference": a.reference, "brand": a.brand,
+                     "status": a.status.text, "since": str(a.status.since or "") or None}
+                    for s in statuses.values() for a in s.authorisations
+                ],
                 "events": [event_dict(r) for r in rows],
             },
             indent=2,
             ensure_ascii=False,
-        )
+        )  # fmt: skip
     if fmt == "csv":
         return render_events(rows, "csv")
+    if fmt == "xlsx":
+        raise ValueError("xlsx is binary: use listing.write_xlsx")
+    also = [n for n in names if not same_brand(n, brand)]
+    lines = [heading + (f" (also: {', '.join(also)})" if also and not brand else "")]
+    if brand and others:
+        lines.append(f"Other {product.name} brands: {', '.join(others)}")
+    if as_of:
+        lines[0] += f", as known on {as_of}"
+    status = status_line(statuses) if statuses else ""
     if fmt == "html":
-        return _html(product.name, names, rows, statuses, as_of, templates)
+        return _html(heading, also, rows, statuses, as_of, templates, others if brand else [])
     if fmt == "ics":
         return _ics(product.name, rows)
-    title = f"{product.name}" + (f" (also: {', '.join(names)})" if names else "")
-    if as_of:
-        title += f", as known on {as_of}"
-    if statuses:
-        title += f"\n{status_line(statuses)}"
-    header = ("DATE", "BODY", "EVENT", "REFERENCE", "NOTES")
-    body = [(date_text(r), r.agency, describe(r), r.reference, marks(r)) for r in rows]
+    header = ("DATE", "BODY", "BRAND", "EVENT", "REFERENCE", "NOTES")
+    body = [
+        (date_text(r), r.agency, r.brand or "", describe(r), r.reference, marks(r)) for r in rows
+    ]
     legend = "~ approximate date; * no date published, date regtrack detected it"
     if fmt == "md":
-        heading, *status = title.split("\n")
-        lines = [f"# {_md(heading)}", "", *(f"**Status:** {_md(s)}" for s in status), ""]
-        lines += ["| " + " | ".join(header) + " |"]
-        lines.append("|" + "---|" * len(header))
-        lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in body]
-        lines += ["", f"_{legend}_", "", "## Evidence", ""]
-        lines += [
-            f"- {r.event_date or '-'} {r.agency} {describe(r)}: {_md(r.evidence)} "
-            f"([source]({r.source_url}))"
+        out = [f"# {_md(lines[0])}", "", *(f"_{_md(line)}_" for line in lines[1:])]
+        out += [f"**Status:** {_md(status)}", ""] if status else []
+        out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in body]
+        out += ["", f"_{legend}_", "", "## Evidence", ""]
+        out += [
+            f"- {r.event_date or '-'} {r.agency} {_md(describe(r))}: {_md(r.evidence)} "
+            f"([source](<{_link(r.source_url)}>))"
             for r in rows
         ]
-        return "\n".join(lines)
+        return "\n".join(out)
+    title = "\n".join(lines) + (f"\n{status}" if status else "")
     if not rows:
         return f"{title}\nno events recorded"
-    return f"{title}\n\n{table(header, body)}\n\n{legend}"
+    shown = [
+        tuple(_cut(c, WIDTHS.get(h)) for c, h in zip(row, header, strict=True)) for row in body
+    ]
+    return f"{title}\n\n{table(header, shown)}\n\n{legend}"
+
+
+def _cut(text: str, width: int | None) -> str:
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+
+
+def _link(url: str) -> str:
+    """A link target Markdown cannot be broken out of."""
+    return url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
 
 
 def _html(
@@ -92,8 +129,10 @@ def _html(
     statuses: dict[str, Any],
     as_of: dt.date | None,
     templates: str | Path | None = None,
+    other_brands: Sequence[str] = (),
 ) -> str:
-    """A self-contained page: status, a swimlane per body drawn as inline SVG, the events."""
+    """A self-contained page: status, a swimlane per body drawn as inline SVG (scaled to the
+    page's width, a legend of bodies and kinds, empty lanes saying so), the events."""
     from .reports import BODIES
     from .templating import environment
 
@@ -109,8 +148,14 @@ def _html(
             left + (width - left - 20) * (day - start).days / max(1, (end - start).days), 1
         )
 
+    polled = {r.agency for r in rows}
     lanes: list[dict[str, Any]] = [
-        {"name": b, "y": 10 + i * lane_height, "fill": LANE_FILLS[i % 2]}
+        {
+            "name": b,
+            "y": 10 + i * lane_height,
+            "fill": LANE_FILLS[i % 2],
+            "empty": None if b in polled else "no events recorded",
+        }
         for i, b in enumerate(BODIES)
     ]
     lane_y = {str(lane["name"]): lane["y"] + lane_height / 2 for lane in lanes}
@@ -137,6 +182,7 @@ def _html(
         {
             "date": date_text(r),
             "agency": r.agency,
+            "brand": r.brand or "",
             "kind": describe(r),
             "reference": r.reference,
             "marks": marks(r),
@@ -150,6 +196,8 @@ def _html(
         env.get_template("timeline.html").render(
             product=product,
             aliases=", ".join(names),
+            other_brands=", ".join(other_brands),
+            legend=[(b, LANE_COLORS[b]) for b in BODIES],
             as_of=as_of,
             svg=svg,
             rows=table_rows,
@@ -220,4 +268,7 @@ def render_atom(rows: Sequence[EventRow], *, title: str) -> str:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text as Markdown shows it literally: markup characters escaped, one line."""
+    for char in "\\`*_[]<>#|":
+        text = text.replace(char, "\\" + char)
+    return text.replace("\n", " ")

@@ -10,8 +10,8 @@ import click
 
 from .app import AGENCY, DATE, KIND, App, cli, pass_app
 
-EVENT_FORMATS = ("table", "json", "jsonl", "csv")
-TIMELINE_FORMATS = ("table", "json", "csv", "md", "html", "ics")
+EVENT_FORMATS = ("table", "json", "jsonl", "csv", "xlsx")
+TIMELINE_FORMATS = ("table", "json", "csv", "xlsx", "md", "html", "ics")
 
 
 @cli.command()
@@ -33,7 +33,7 @@ def events(
 ) -> None:
     """List stored events (all by default; backfill ones carry their flag). JSON lines, JSON
     and CSV are streamed: a whole register's events print in constant memory."""
-    from ..listing import write_events
+    from ..listing import write_events, write_xlsx
 
     product_id = app.store.find_product(product)[0].id if product else None
     rows = app.store.iter_events(
@@ -43,7 +43,10 @@ def events(
         since=since.date() if since else None,
         backfill=False if no_backfill else None,
     )
-    write_events(rows, fmt, sys.stdout)
+    if fmt == "xlsx":
+        write_xlsx(rows, _binary_stdout())
+    else:
+        write_events(rows, fmt, sys.stdout)
 
 
 @cli.command()
@@ -57,17 +60,39 @@ def events(
 @pass_app
 def timeline(app: App, product: str, fmt: str, as_of: dt.datetime | None) -> None:
     """One product's history across all bodies, by date, with its current status per body.
-    PRODUCT is any of its names (INN, brand, code)."""
+    PRODUCT is any of its names: a brand (Humira) shows that brand's authorisations and the
+    HTA decisions on its substance; an INN (adalimumab) every authorisation, by brand."""
+    from ..listing import write_xlsx
     from ..reports import as_of as known_on
+    from ..reports import for_brand
     from ..timeline import render_timeline
 
     found, aliases = app.store.find_product(product)
     rows = app.store.events(product_id=found.id)
+    brand = _brand_named(rows, product)
     day = as_of.date() if as_of else None
     if day is not None:
         rows = known_on(rows, day)
+    if fmt == "xlsx":
+        write_xlsx(for_brand(rows, brand) if brand else rows, _binary_stdout())
+        return
     templates = app.config.reports.templates
-    click.echo(render_timeline(found, aliases, rows, fmt, as_of=day, templates=templates))
+    click.echo(
+        render_timeline(found, aliases, rows, fmt, as_of=day, templates=templates, brand=brand)
+    )
+
+
+def _brand_named(rows: list[Any], name: str) -> str | None:
+    """The brand `name` is, as the events write it; None for an INN or a code."""
+    from ..reports import same_brand
+
+    return next((r.brand for r in rows if same_brand(r.brand, name)), None)
+
+
+def _binary_stdout() -> Any:
+    if sys.stdout.isatty():
+        raise click.UsageError("xlsx is a binary format: redirect it to a file (> events.xlsx)")
+    return sys.stdout.buffer
 
 
 @cli.command()
@@ -80,13 +105,22 @@ def status(app: App, products: tuple[str, ...]) -> None:
     from ..reports import BODIES, current
 
     names = list(products) or [p.name for p in app.config.products]
-    chosen = [app.store.find_product(n)[0] for n in names] if names else None
     rows = []
-    for product, events in _by_product(app, chosen).items():
-        statuses = current(events)
-        if chosen is None and len(statuses) < 2:
-            continue
-        rows.append((product, *(str(statuses[b]) if b in statuses else "-" for b in BODIES)))
+    if names:
+        for name in names:
+            found = app.store.find_product(name)[0]
+            events = app.store.events(product_id=found.id)
+            brand = _brand_named(events, name)
+            statuses = current(events, brand=brand, substance=found.name)
+            label = f"{brand} ({found.name})" if brand else found.name
+            rows.append((label, *(str(statuses[b]) if b in statuses else "-" for b in BODIES)))
+    else:
+        for product, events in _by_product(app, None).items():
+            statuses = current(events, substance=product)
+            if len(statuses) >= 2:
+                rows.append(
+                    (product, *(str(statuses[b]) if b in statuses else "-" for b in BODIES))
+                )
     click.echo(table(("PRODUCT", *BODIES), rows))
 
 

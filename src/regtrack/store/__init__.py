@@ -76,6 +76,42 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _near_names(session: Session, norm: str) -> list[str]:
+    """Names close to a misspelt one (`keytrda` -> Keytruda): those containing it, then the
+    closest by difflib's ratio."""
+    import difflib
+
+    containing = session.exec(select(Alias.name).where(col(Alias.norm).contains(norm)).limit(8))
+    found = list(dict.fromkeys(containing))
+    names = dict(session.exec(select(Alias.norm, Alias.name)).all())
+    for close in difflib.get_close_matches(norm, list(names), n=5, cutoff=0.75):
+        if names[close] not in found:
+            found.append(names[close])
+    return found[:8]
+
+
+#: Columns added after a table was first created: (table, column, SQL type). `create_all`
+#: makes new tables whole but never alters old ones.
+ADDED_COLUMNS = (("event", "brand", "VARCHAR"),)
+
+
+def _upgrade(engine: Engine) -> None:
+    """Add the columns a store created by an earlier version lacks (`regtrack reparse`
+    then fills them from the stored documents)."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(engine)
+    missing = [
+        (table, column, kind)
+        for table, column, kind in ADDED_COLUMNS
+        if column not in {c["name"] for c in inspector.get_columns(table)}
+    ]
+    if missing:
+        with engine.begin() as conn:
+            for table, column, kind in missing:
+                conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind}')
+
+
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
@@ -122,6 +158,7 @@ class Store:
     def open(cls, url: str) -> Store:
         engine = make_engine(url)
         SQLModel.metadata.create_all(engine)
+        _upgrade(engine)
         return cls(engine)
 
     def close(self) -> None:
@@ -263,9 +300,8 @@ class Store:
         with Session(self.engine) as session:
             alias = session.exec(select(Alias).where(Alias.norm == norm)).first()
             if alias is None:
-                similar = select(Alias.name).where(col(Alias.norm).contains(norm)).limit(8)
-                near = session.exec(similar).all() if norm else []
-                hint = f"; did you mean: {', '.join(sorted(set(near)))}" if near else ""
+                near = _near_names(session, norm) if norm else []
+                hint = f"; did you mean: {', '.join(near)}" if near else ""
                 raise ProductNotFoundError(f"no product known by the name {name!r}{hint}")
             product = session.get(Product, alias.product_id)
             assert product is not None

@@ -67,6 +67,11 @@ def bulk_insert(
             )
 
 
+def brand_of(names: Sequence[ProductName]) -> str | None:
+    """The first brand name among a record's names."""
+    return next((n.name for n in names if n.kind == NameKind.BRAND), None)
+
+
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
@@ -212,12 +217,17 @@ class Writer(Reader, OutboxWrites, JobWrites):
                     .values(**values)
                 )
                 connection.execute(stmt, batch)
+        # Each event names its brand where its document does: the draft's brand name, else
+        # that of the record it belongs to.
+        record_brand = {obs.reference: brand_of(obs.names) for obs in detection.upserts}
         stored: set[tuple[str, str]] = set()
         # Event rows are built a batch at a time: a register's first poll has 150,000 of them.
         for start in range(0, len(detection.events), BATCH):
             rows = [
                 {
                     "agency": agency, "kind": draft.kind.value, "reference": draft.reference,
+                    "brand": brand_of(draft.names)
+                    or record_brand.get(draft.record or draft.reference),
                     "discriminator": draft.key, "event_date": draft.event_date,
                     "date_kind": draft.date_kind.value, "date_approximate": draft.date_approximate,
                     "published_at": draft.published_at, "detected_at": now, "source": source,
