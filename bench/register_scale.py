@@ -17,12 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,6 +39,18 @@ store = Store.open(sys.argv[1])
 source = FDA.from_config(Config(sources=SourcesConfig(fda=FDAConfig(openfda=False))))
 (outcome,) = poll(store, source, None, from_file=Path(sys.argv[2]))
 print(json.dumps({"events": len(outcome.events), "status": outcome.status}))
+"""
+
+HOLD = r"""
+import sys, time
+from regtrack.store import Store
+
+# What an ingest does to readers: it holds the write transaction (SQLite's write lock).
+store = Store.open(sys.argv[1])
+with store.transaction() as tx:
+    tx.record_health("fda", ok=True)
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
 """
 
 FLOOR = r"""
@@ -157,25 +167,17 @@ def main() -> None:
         ):
             line(label, median([run([*regtrack, *args], env) for _ in range(5)]), "<= 1 s")
 
-        # A timeline while another process ingests: the ingest holds SQLite's write lock.
-        copy = Path(tmp, "busy.db")
+        # A timeline while another process holds the write transaction, as an ingest does.
         waits = []
         for _ in range(options.runs):
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{copy}{suffix}").unlink(missing_ok=True)
-            shutil.copy(db, copy)
-            busy_config = Path(tmp, "busy.toml")
-            busy_config.write_text(f'[database]\nurl = "sqlite:///{copy}"\n')
-            busy_env = {**os.environ, "REGTRACK_CONFIG": str(busy_config)}
-            alone = run([*regtrack, "timeline", name], busy_env)
-            # A reparse rewrites the whole source in one write transaction.
-            ingest = subprocess.Popen(
-                [*regtrack, "reparse", "fda"], env=busy_env,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            alone = run([*regtrack, "timeline", name], env)
+            holder = subprocess.Popen(
+                [sys.executable, "-c", HOLD, f"sqlite:///{db}", "8"],
+                stdout=subprocess.PIPE, text=True,
             )  # fmt: skip
-            time.sleep(3.0)  # parsing done, the write transaction open
-            during = run([*regtrack, "timeline", name], busy_env)
-            ingest.wait()
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+            during = run([*regtrack, "timeline", name], env)
+            holder.wait()
             waits.append(
                 {"wall": during["wall"] - alone["wall"], "cpu": during["cpu"], "rss": during["rss"]}
             )

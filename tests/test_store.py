@@ -178,8 +178,10 @@ def test_the_main_queries_are_served_by_indexes(sqlite_store: Store) -> None:
     e = Event.__table__.c  # type: ignore[attr-defined]
     by_product = select(e.id).where(e.product_id == 1)
     assert "INDEX ix_event_product_id" in _plan(sqlite_store, by_product)
+    # The feed's newest 200 are a top-N sort: an index on detected_at cost a tenth of
+    # writing a register, so there is none.
     newest = select(e.id).order_by(e.detected_at.desc()).limit(200)
-    assert "INDEX ix_event_detected_at" in _plan(sqlite_store, newest)
+    assert "USE TEMP B-TREE FOR ORDER BY" in _plan(sqlite_store, newest)
     since = select(e.id).where(e.event_date >= dt.date(2024, 1, 1))
     assert "INDEX ix_event_event_date" in _plan(sqlite_store, since)
     natural = select(e.id).where(e.agency == "EMA", e.reference.in_(["EMEA/H/C/005127"]))
@@ -201,4 +203,5 @@ def test_the_main_queries_are_served_by_indexes(sqlite_store: Store) -> None:
             .all()
         )
     assert "ix_event_agency" not in indexes and "ix_recordstate_source" not in indexes
+    assert "ix_event_detected_at" not in indexes
     assert "ix_snapshot_source" not in indexes

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, BinaryIO, TextIO
 
+import orjson
+
 from .model import KIND_WORDS, OUTCOME_WORDS, EventKind
 from .store import EventRow
 
@@ -105,13 +107,11 @@ def write_events(rows: Iterable[EventRow], fmt: str, out: TextIO) -> None:
     """Write events in `fmt` as they come (a table needs them all for its widths)."""
     if fmt == "jsonl":
         for row in rows:
-            out.write(json.dumps(event_dict(row), ensure_ascii=False) + "\n")
+            out.write(orjson.dumps(event_dict(row), option=orjson.OPT_APPEND_NEWLINE).decode())
     elif fmt == "json":
         out.write("[")
         for number, row in enumerate(rows):
-            out.write(
-                ("," if number else "") + "\n  " + json.dumps(event_dict(row), ensure_ascii=False)
-            )
+            out.write(("," if number else "") + "\n  " + orjson.dumps(event_dict(row)).decode())
         out.write("\n]\n")
     elif fmt == "csv":
         # Excel reads UTF-8 only after a byte-order mark, and yes/no better than True/False.

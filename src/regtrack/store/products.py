@@ -52,8 +52,14 @@ class Products:
         product, the whole table for a register that names thousands."""
         if self._aliases is not None:
             return
-        norms = {norm for n in names if (norm := normalise(n.name))}
-        if len(norms) > FULL_LOAD:
+        names = list(names)
+        # A register names tens of thousands: no need to normalise them all to know that.
+        norms = (
+            {norm for n in names if (norm := normalise(n.name))}
+            if len(names) <= FULL_LOAD
+            else set()
+        )
+        if len(names) > FULL_LOAD or len(norms) > FULL_LOAD:
             self._aliases = dict(self.session.exec(select(Alias.norm, Alias.product_id)).all())
             return
         found: dict[str, int] = {}

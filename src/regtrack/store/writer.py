@@ -7,8 +7,10 @@ one document.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -50,6 +52,9 @@ def bulk_insert(
     events), by one executemany elsewhere. Both run inside the current transaction."""
     if not rows:
         return
+    if connection.dialect.name == "sqlite" and len(rows) >= COPY_FROM:
+        _sqlite_executemany(connection, model, rows)
+        return
     if connection.dialect.name != "postgresql" or len(rows) < COPY_FROM:
         connection.execute(insert(model), rows)
         return
@@ -65,6 +70,52 @@ def bulk_insert(
             copy.write_row(
                 [Json(row[c], dumps=_dumps) if c in as_json else row[c] for c in columns]
             )
+
+
+def _sqlite_executemany(
+    connection: Connection, model: type[SQLModel], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Row tuples handed straight to sqlite3, in the forms SQLAlchemy itself stores (ISO
+    text for dates and times in UTC, JSON text): SQLAlchemy's per-row work was half of
+    writing a register."""
+    table = model.__table__  # type: ignore[attr-defined]
+    columns = list(rows[0])
+    get = operator.itemgetter(*columns)
+    convert = [(i, f) for i, name in enumerate(columns) if (f := _to_sqlite(table.c[name].type))]
+
+    def values() -> Iterator[list[Any]]:
+        for row in rows:
+            out = list(get(row))
+            for i, f in convert:
+                if out[i] is not None:
+                    out[i] = f(out[i])
+            yield out
+
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    raw: Any = connection.connection.driver_connection
+    raw.executemany(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', values())
+
+
+def _to_sqlite(kind: Any) -> Any:
+    """How a column's Python value becomes what SQLAlchemy would have stored (None: as it
+    is; sqlite3 takes bools, ints and text)."""
+    from sqlalchemy import Date, DateTime
+
+    kind = getattr(kind, "impl", kind)
+    if isinstance(kind, JSON):
+        return _dumps
+    if isinstance(kind, DateTime):
+        return _sqlite_time
+    if isinstance(kind, Date):
+        return dt.date.isoformat
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_time(value: dt.datetime) -> str:
+    # A document's rows share one detection time: formatted once.
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def brand_of(names: Sequence[ProductName]) -> str | None:
@@ -189,13 +240,15 @@ class Writer(Reader, OutboxWrites, JobWrites):
                      "first_seen_at": now, "present": True, **row}
                 )  # fmt: skip
         # Events of one record name their product alike: resolved once per distinct names.
-        resolved: dict[tuple[ProductName, ...], int] = {}
+        # (Keyed by the names tuple's identity: a record's drafts share its tuple, and
+        # hashing 165,000 tuples of names cost more than resolving them.)
+        resolved: dict[int, int] = {}
         pids = []
         for d, _ in detection.events:
             if not d.names:
                 pids.append(existing[d.record or d.reference])
                 continue
-            key = tuple(d.names)
+            key = id(d.names)
             if key not in resolved:
                 resolved[key] = self.products.resolve(d.names, origin=source)
             pids.append(resolved[key])
