@@ -273,6 +273,10 @@ class Writer(Reader, OutboxWrites, JobWrites):
         # Each event names its brand where its document does: the draft's brand name, else
         # that of the record it belongs to.
         record_brand = {obs.reference: brand_of(obs.names) for obs in detection.upserts}
+        # Which of these events are stored already, asked before anything is inserted: once
+        # rows go in, PostgreSQL's statistics of the table are stale for the rest of the
+        # transaction and it would plan each lookup as a scan of the whole table.
+        existing_keys = self._event_ids(agency, {d.reference for d, _ in detection.events})
         stored: set[tuple[str, str]] = set()
         # Event rows are built a batch at a time: a register's first poll has 150,000 of them.
         for start in range(0, len(detection.events), BATCH):
@@ -294,20 +298,26 @@ class Writer(Reader, OutboxWrites, JobWrites):
                     strict=True,
                 )
             ]  # fmt: skip
-            stored |= self._store_events(agency, rows)
+            stored |= self._store_events(rows, existing_keys)
         return [(d, b) for d, b in detection.events if (d.reference, d.key) in stored]
 
-    def _store_events(self, agency: str, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
+    def _event_ids(self, agency: str, references: set[str]) -> dict[tuple[str, str], int]:
+        """(reference, discriminator) -> id of the stored events of these references."""
+        ordered = sorted(references)
+        found: dict[tuple[str, str], int] = {}
+        keys = select(Event.reference, Event.discriminator, Event.id)
+        for start in range(0, len(ordered), CHUNK):
+            chunk = ordered[start : start + CHUNK]
+            query = keys.where(Event.agency == agency, col(Event.reference).in_(chunk))
+            found |= {(ref, disc): eid for ref, disc, eid in self.session.exec(query) if eid}
+        return found
+
+    def _store_events(
+        self, rows: Sequence[dict[str, Any]], stored: Mapping[tuple[str, str], int]
+    ) -> set[tuple[str, str]]:
         """Insert events whose natural key is new, refine the others; returns the new keys."""
         if not rows:
             return set()
-        references = sorted({r["reference"] for r in rows})
-        stored: dict[tuple[str, str], int] = {}
-        keys = select(Event.reference, Event.discriminator, Event.id)
-        for start in range(0, len(references), CHUNK):
-            chunk = references[start : start + CHUNK]
-            query = keys.where(Event.agency == agency, col(Event.reference).in_(chunk))
-            stored |= {(ref, disc): eid for ref, disc, eid in self.session.exec(query) if eid}
         fresh = [r for r in rows if (r["reference"], r["discriminator"]) not in stored]
         for start in range(0, len(fresh), BATCH):
             bulk_insert(self.session.connection(), Event, fresh[start : start + BATCH])
