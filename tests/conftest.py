@@ -39,8 +39,13 @@ def ema_sample(samples: Path) -> Path:
 
 @pytest.fixture
 def small_config() -> Config:
-    """Config for the project's small fixtures: a register of a few rows is not truncated."""
-    return Config(sources=SourcesConfig(ema=EMAConfig(min_rows=5, max_vanished_fraction=0.2)))
+    """Config for the project's small fixtures: a register of a few rows is not truncated, and
+    reports of 2024 replayed today, with no date of their own, have no news window."""
+    return Config(
+        sources=SourcesConfig(
+            ema=EMAConfig(min_rows=5, max_vanished_fraction=0.2, news_window_days=0)
+        )
+    )
 
 
 @pytest.fixture

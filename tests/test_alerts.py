@@ -87,7 +87,9 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 def config(port: int = 25, **mail: Any) -> Config:
     return Config(
-        sources=SourcesConfig(ema=EMAConfig(min_rows=5, max_vanished_fraction=0.2)),
+        sources=SourcesConfig(
+            ema=EMAConfig(min_rows=5, max_vanished_fraction=0.2, news_window_days=0)
+        ),
         products=[ProductConfig(name="selinexor", aliases=["Xpovio", "Nexpovio"])],
         mail=MailConfig(backend="smtp", smtp_host="127.0.0.1", smtp_port=port, security="none",
                         sender="regtrack <regtrack@example.org>", timezone="Europe/London",

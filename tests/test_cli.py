@@ -21,6 +21,7 @@ SMALL_CONFIG = """
 url = "sqlite:///{db}"
 [sources.ema]
 min_rows = 5
+news_window_days = 0
 max_vanished_fraction = 0.2
 [[products]]
 name = "selinexor"

@@ -23,7 +23,9 @@ PRODUCTS = [ProductConfig(name="selinexor", aliases=["Nexpovio"])]
 def ema(**settings: Any) -> EMAReport:
     config = Config(
         products=PRODUCTS,
-        sources=SourcesConfig(ema=EMAConfig(min_rows=5, max_vanished_fraction=0.2, **settings)),
+        sources=SourcesConfig(
+            ema=EMAConfig(min_rows=5, max_vanished_fraction=0.2, news_window_days=0, **settings)
+        ),
     )
     return EMAReport.from_config(config)
 

@@ -92,7 +92,13 @@ def setup(
     url = f"http://127.0.0.1:{server.server_address[1]}/report"
     config = Config(
         sources=SourcesConfig(
-            ema=EMAConfig(url=url, min_rows=5, max_vanished_fraction=0.2, follow_pages="none")
+            ema=EMAConfig(
+                url=url,
+                min_rows=5,
+                max_vanished_fraction=0.2,
+                news_window_days=0,
+                follow_pages="none",
+            )
         )
     )
     # What is stored before the fault, which it must not lose:

@@ -285,3 +285,34 @@ def test_one_product_across_the_atlantic(
         ("FDA", "ANDA214999"),
     }
     assert {a.name for a in aliases} >= {"Nexpovio", "XPOVIO", "selinexor"}
+
+
+RELEASE_3 = DATA / "release_2025-06-03"
+
+
+def test_old_decisions_published_late_are_history_not_news(store: Store, tmp_path: Path) -> None:
+    """A release that newly shows decisions of 1998 and 2001 (a register cleaning its data)
+    beside this quarter's: only this quarter's are news; the old are stored, flagged late."""
+    replay(store, release(tmp_path, RELEASE_1))
+    replay(store, release(tmp_path, RELEASE_2))
+    third = replay(store, release(tmp_path, RELEASE_3))
+    expected = json.loads((DATA / "release_2025-06-03.expected.json").read_text())
+    keys = [(e["reference"], e["discriminator"]) for e in expected["news"]]
+    assert sorted((d.reference, d.key) for d in third.news) == sorted(keys)
+    stored = {(e.reference, e.discriminator): e for e in store.events()}
+    for case in expected["news"] + expected["late"]:
+        event = stored[(case["reference"], case["discriminator"])]
+        assert (event.kind, str(event.event_date)) == (case["kind"], case["event_date"])
+    for case in expected["late"]:
+        event = stored[(case["reference"], case["discriminator"])]
+        assert event.backfill and event.details.get("late") is True
+    # Reparse rebuilds the same flags from the stored documents.
+    from regtrack.poll import reparse
+
+    reparse(store, FDA.from_config(config()))
+    again = {(e.reference, e.discriminator): e for e in store.events()}
+    assert {k: (e.backfill, e.details.get("late")) for k, e in again.items()} == {
+        k: (e.backfill, e.details.get("late")) for k, e in stored.items()
+    }
+    # The window is per source: with none, the old decisions would have been news.
+    assert FDA.from_config(config(news_window_days=0)).news_window_days == 0

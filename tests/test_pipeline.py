@@ -160,6 +160,8 @@ def test_failure_in_the_middle_of_a_write_loses_nothing(
     assert event_keys(store) == before_events
     with store.transaction() as tx:
         assert tx.known("ema") == before_state
-    # The document was kept before parsing; polling it again processes it in full.
+    # One transaction per document: its snapshot went with its state and events, so the
+    # source is as it was before the document, and polling it again processes it in full.
+    assert len(store.snapshots("ema")) == 1
     outcome = replay(store, small_config, ema_reports["2024-11-21.json"])
     assert outcome.status == "changed" and len(outcome.news) == 8

@@ -65,6 +65,10 @@ class EMAConfig(_Strict):
     #: More than this share of known records vanishing at once is a shape problem.
     max_vanished_fraction: float = Field(default=0.05, ge=0, le=1)
     interval_hours: float = Field(default=12.0, gt=0)
+    #: An event a later document shows for the first time, dated more than this many days
+    #: before the feed's previous document, is history the body published late (stored,
+    #: shown in timelines, never sent as news). 0: no window.
+    news_window_days: int = Field(default=90, ge=0, le=36500)
 
 
 class FDAConfig(_Strict):
@@ -86,6 +90,10 @@ class FDAConfig(_Strict):
     min_applications: int = Field(default=1000, ge=1)
     max_vanished_fraction: float = Field(default=0.05, ge=0, le=1)
     interval_hours: float = Field(default=168.0, gt=0)
+    #: An event a later document shows for the first time, dated more than this many days
+    #: before the feed's previous document, is history the body published late (stored,
+    #: shown in timelines, never sent as news). 0: no window.
+    news_window_days: int = Field(default=90, ge=0, le=36500)
     openfda_interval_hours: float = Field(default=24.0, gt=0)
 
 
@@ -106,6 +114,10 @@ class NICEConfig(_Strict):
     #: products' ("tracked"), or none.
     follow_pages: FollowPages = "new"
     interval_hours: float = Field(default=24.0, gt=0)
+    #: An event a later document shows for the first time, dated more than this many days
+    #: before the feed's previous document, is history the body published late (stored,
+    #: shown in timelines, never sent as news). 0: no window.
+    news_window_days: int = Field(default=90, ge=0, le=36500)
 
 
 class SMCConfig(_Strict):
@@ -118,6 +130,10 @@ class SMCConfig(_Strict):
     follow_pages: FollowPages = "new"
     #: Daily in the week of the monthly publication (second Monday), weekly otherwise.
     interval_hours: float = Field(default=24.0, gt=0)
+    #: An event a later document shows for the first time, dated more than this many days
+    #: before the feed's previous document, is history the body published late (stored,
+    #: shown in timelines, never sent as news). 0: no window.
+    news_window_days: int = Field(default=90, ge=0, le=36500)
     #: False polls every day (the offline demo, or a mirror that changes any day).
     publication_week_only: bool = True
 
@@ -145,6 +161,10 @@ class MHRAConfig(_Strict):
     #: A grants PDF with fewer rows is truncated or not a grants list.
     min_rows: int = Field(default=1, ge=1)
     interval_hours: float = Field(default=24.0, gt=0)
+    #: An event a later document shows for the first time, dated more than this many days
+    #: before the feed's previous document, is history the body published late (stored,
+    #: shown in timelines, never sent as news). 0: no window.
+    news_window_days: int = Field(default=90, ge=0, le=36500)
 
 
 class SourcesConfig(_Strict):

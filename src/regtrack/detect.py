@@ -75,13 +75,15 @@ def detect(
     result: ParseResult,
     *,
     first_poll: bool,
+    late_before: dt.date | None = None,
 ) -> Detection:
     """Diff one parsed document against what was known.
 
     On a source's first poll (or a feed's first document) every new record's history
     is backfill: stored, never news. A record that first appears later is news. A record that
     vanishes from a complete register becomes `record_removed` for review; so many vanishing at
-    once is a shape error instead.
+    once is a shape error instead. A new event with an exact decision or opinion date before
+    `late_before` was published late (a register cleaning its data): history, marked `late`.
     """
     out = Detection()
     seen: set[tuple[str, str]] = set()
@@ -92,6 +94,9 @@ def detect(
             if key not in seen:
                 seen.add(key)
                 past = backfill or draft.history
+                if not past and _late(draft, late_before):
+                    past = True
+                    draft = replace(draft, details={**draft.details, "late": True})
                 out.events.append((_published(draft, result, past), past))
 
     for obs in result.observations:
@@ -123,6 +128,17 @@ def detect(
             )
         add([_removed(ref, known[ref], result) for ref in out.vanished], False)
     return out
+
+
+def _late(draft: EventDraft, before: dt.date | None) -> bool:
+    """Dated exactly, by a decision or an opinion, before the feed's window opened."""
+    return (
+        before is not None
+        and draft.event_date is not None
+        and not draft.date_approximate
+        and draft.date_kind in (DateKind.DECISION, DateKind.OPINION)
+        and draft.event_date < before
+    )
 
 
 def _published(draft: EventDraft, result: ParseResult, backfill: bool) -> EventDraft:

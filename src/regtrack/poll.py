@@ -169,9 +169,15 @@ def process(
     if last is not None and last.sha256 == document.sha256 and last.parse_ok:
         return PollOutcome(source.name, document.url, "unchanged", "document unchanged")
     seen = bool(last and last.parse_ok) or parsed_before
+    previous = _dated(last) if last is not None and last.parse_ok else None
     with bulk_work(), store.transaction() as tx:
         snapshot = tx.add_snapshot(_snapshot_of(document), document.content)
-        return _parse_and_apply(tx, source, document, snapshot, feed_seen=seen)
+        return _parse_and_apply(tx, source, document, snapshot, feed_seen=seen, previous=previous)
+
+
+def _dated(snapshot: Snapshot) -> dt.date:
+    """A document's own date, else when it was fetched."""
+    return (snapshot.generated_at or snapshot.fetched_at).date()
 
 
 @contextmanager
@@ -198,6 +204,7 @@ def reparse(store: Store, source: Source) -> list[PollOutcome]:
     with bulk_work(), store.transaction() as tx:
         tx.clear_state(source.name)
         previous: dict[str, str] = {}  # feed URL -> hash of its last parsed document
+        dated: dict[str, dt.date] = {}  # feed URL -> that document's date
         for snapshot in store.snapshots(source.name):
             if previous.get(snapshot.url) == snapshot.sha256:
                 continue
@@ -210,20 +217,33 @@ def reparse(store: Store, source: Source) -> list[PollOutcome]:
                 content_type=snapshot.content_type,
             )
             outcome = _parse_and_apply(
-                tx, source, document, snapshot, feed_seen=snapshot.url in previous
+                tx,
+                source,
+                document,
+                snapshot,
+                feed_seen=snapshot.url in previous,
+                previous=dated.get(snapshot.url),
             )
             if outcome.status != "failed":
                 previous[snapshot.url] = snapshot.sha256
+                dated[snapshot.url] = (outcome.generated_at or snapshot.fetched_at).date()
             outcomes.append(outcome)
     return outcomes
 
 
 def _parse_and_apply(
-    tx: Writer, source: Source, document: Document, snapshot: Snapshot, *, feed_seen: bool
+    tx: Writer,
+    source: Source,
+    document: Document,
+    snapshot: Snapshot,
+    *,
+    feed_seen: bool,
+    previous: dt.date | None = None,
 ) -> PollOutcome:
     """Parse, detect and write one stored document. History is backfill on the source's first
     poll and on a feed's first document (the register after an API, a newly tracked query);
-    a record that first appears in a feed already read is news."""
+    a record that first appears in a feed already read is news, unless the register shows a
+    decision dated long before its previous document (`previous`): published late, history."""
     assert snapshot.id is not None
     try:
         result = source.parse(document)
@@ -233,7 +253,13 @@ def _parse_and_apply(
         known = tx.known(source.name, observed, only_observed=not result.complete)
         first_poll = not feed_seen or not (known or tx.has_records(source.name))
         # Detection raises before anything is written, so a shape error leaves no trace.
-        detection = detect(source, known, result, first_poll=first_poll)
+        window = source.news_window_days
+        late_before = (
+            previous - dt.timedelta(days=window)
+            if previous is not None and window and result.complete
+            else None
+        )
+        detection = detect(source, known, result, first_poll=first_poll, late_before=late_before)
     except ShapeError as err:
         where = document.replayed_from or document.url
         message = f"{where}: {err}"

@@ -111,6 +111,9 @@ robots_txt = false
 [sources.ema]
 url = "{base}/ema/report.json"
 min_rows = 5
+# The demo replays 2022's switch today, from a report with no date of its own: no window
+# (a real report's own date opens it; see news_window_days in config.toml).
+news_window_days = 0
 max_vanished_fraction = 0.5
 union_register_url = "{base}/ec/h{{number}}.htm"
 eu_numbers = {{ "EMEA/H/C/005127" = "EU/1/21/1537" }}

@@ -57,6 +57,12 @@ class Source(ABC):
         return list(self.rules.changes(before, observation, result))
 
     @property
+    def news_window_days(self) -> int:
+        """Days before a feed's previous document beyond which a newly seen decision is
+        history published late, not news (0: no window); from the source's config section."""
+        return int(getattr(getattr(self, "settings", None), "news_window_days", 90))
+
+    @property
     def max_vanished_fraction(self) -> float:
         """Share of known records that may vanish in one document before it is a shape error."""
         return 0.05
