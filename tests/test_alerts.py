@@ -214,7 +214,10 @@ def test_crash_between_send_and_mark_sends_nothing_twice(
         deliver(store, CrashAfterSending(SMTPBackend(cfg.mail, None)), cfg.mail, T0)
     assert len(inbox.messages) == 1
     # Restart: SMTP cannot say whether it arrived, so it is not sent again on a guess...
-    after = deliver(store, SMTPBackend(cfg.mail, None), cfg.mail, T0 + dt.timedelta(minutes=5))
+    # (within CLAIM_GRACE a claim may be a live process's, so it is left alone until then)
+    soon = deliver(store, SMTPBackend(cfg.mail, None), cfg.mail, T0 + dt.timedelta(minutes=5))
+    assert (soon.sent, soon.uncertain) == (0, 0) and len(inbox.messages) == 1
+    after = deliver(store, SMTPBackend(cfg.mail, None), cfg.mail, T0 + dt.timedelta(minutes=15))
     assert (after.sent, after.uncertain) == (0, 1) and len(inbox.messages) == 1
     # ...and the operator hears of it, once.
     assert operator_round(cfg, store, Renderer(), T0)
@@ -232,7 +235,7 @@ def test_crash_with_the_file_backend_resolves_itself(store: Store, tmp_path: Pat
     Alerts(cfg, store, Renderer()).digest_round(T0)
     with pytest.raises(KeyboardInterrupt):
         deliver(store, CrashAfterSending(backend), cfg.mail, T0)
-    resumed = deliver(store, backend, cfg.mail, T0)
+    resumed = deliver(store, backend, cfg.mail, T0 + dt.timedelta(minutes=15))
     assert resumed.sent == 0 and resumed.uncertain == 0
     with store.transaction() as tx:
         assert [m.state for m in tx.messages_in("sent")] == ["sent"]
@@ -323,3 +326,90 @@ def test_smtp_password_comes_from_the_environment_not_config() -> None:
             ),
             None,
         ).send(EmailMessage())
+
+
+def test_concurrent_deliveries_send_each_message_once(
+    store: Store, smtp: tuple[Inbox, int]
+) -> None:
+    """The digest and outbox jobs of one daemon (and other daemons) deliver at once: the
+    claim is a conditional UPDATE, so each message goes out once."""
+    import threading
+
+    inbox, port = smtp
+    cfg = config(port)
+    replay(store, cfg, DATA / "report_2024-09-01.json")
+    T0 = clock()
+    Alerts(cfg, store, Renderer()).digest_round(T0)
+    extra = []
+    for number in range(12):
+        message = EmailMessage()
+        message["From"], message["To"] = "regtrack@example.org", "ops@example.org"
+        message["Subject"], message["Message-ID"] = f"m{number}", f"<m{number}@regtrack>"
+        message.set_content("x")
+        extra.append({"message_id": f"<m{number}@regtrack>", "purpose": "operator",
+                      "recipient": "ops@example.org", "subject": f"m{number}",
+                      "content": message.as_bytes()})  # fmt: skip
+    with store.transaction() as tx:
+        tx.enqueue(extra, T0)
+    with store.reading() as read:
+        pending = len(read.messages_in("pending"))
+    assert pending >= 13
+    threads = [
+        threading.Thread(target=deliver, args=(store, SMTPBackend(cfg.mail, None), cfg.mail, T0))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(inbox.messages) == pending
+    assert len({m["Message-ID"] for m in inbox.messages}) == pending
+
+
+class SilentAfterData:
+    """An SMTP server that takes the message and then never answers (a timeout after DATA)."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        import asyncio
+
+        self.seen = getattr(self, "seen", 0) + 1
+        await asyncio.sleep(5)
+        return "250 OK"
+
+
+def test_a_timeout_after_data_is_uncertain_not_retried(store: Store) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = SilentAfterData()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        cfg = config(port)
+        cfg = cfg.model_copy(update={"mail": cfg.mail.model_copy(update={"timeout_seconds": 1.0})})
+        replay(store, cfg, DATA / "report_2024-09-01.json")
+        T0 = clock()
+        Alerts(cfg, store, Renderer()).digest_round(T0)
+        first = deliver(store, SMTPBackend(cfg.mail, None), cfg.mail, T0)
+        assert first.uncertain >= 1 and first.retried == 0 and first.sent == 0
+        later = T0 + dt.timedelta(hours=2)
+        again = deliver(store, SMTPBackend(cfg.mail, None), cfg.mail, later)
+        assert again.sent == 0  # never sent a second time on a guess
+        assert handler.seen == first.uncertain  # each message reached the server once
+    finally:
+        controller.stop()
+
+
+def test_a_permanent_refusal_is_not_retried(store: Store, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    cfg = config(port)
+    replay(store, cfg, DATA / "report_2024-09-01.json")
+
+    async def refuse(server: Any, session: Any, envelope: Any) -> str:
+        return "554 5.7.1 Message rejected"
+
+    inbox.handle_DATA = refuse  # type: ignore[method-assign]
+    T0 = clock()
+    Alerts(cfg, store, Renderer()).digest_round(T0)
+    done = deliver(store, SMTPBackend(cfg.mail, None), cfg.mail, T0)
+    assert done.failed >= 1 and done.retried == 0

@@ -9,13 +9,15 @@ waits for the operator (`regtrack outbox --resend ID`) rather than risk a second
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 from .config import MailConfig
 from .errors import MailError
-from .mail import Backend
+from .mail import Backend, FileBackend
 from .store import Store
 
 
@@ -27,10 +29,20 @@ class Delivery:
     uncertain: int = 0
 
 
+#: A message claimed longer ago than this is not being sent by a live process (an SMTP
+#: hand-over takes seconds; its timeout is 30 s): its delivery is uncertain.
+CLAIM_GRACE = dt.timedelta(minutes=10)
+log = logging.getLogger("regtrack")
+
+
 def deliver(store: Store, backend: Backend, mail: MailConfig, now: dt.datetime) -> Delivery:
     out = Delivery()
     with store.transaction() as tx:
-        claimed = tx.messages_in("claimed")
+        claimed = [
+            m
+            for m in tx.messages_in("claimed")
+            if m.claimed_at is None or m.claimed_at < now - CLAIM_GRACE
+        ]
     for message in claimed:
         assert message.id is not None
         known = backend.delivered(message.message_id)
@@ -45,14 +57,23 @@ def deliver(store: Store, backend: Backend, mail: MailConfig, now: dt.datetime) 
     for message in due:
         assert message.id is not None
         with store.transaction() as tx:  # committed before the hand-over
-            tx.set_message(
-                message.id, state="claimed", claimed_at=now, attempts=message.attempts + 1
-            )
+            # Only the one process whose UPDATE changed the row sends it: the digest jobs and
+            # the outbox job of one daemon, and other daemons, may all be delivering now.
+            mine = tx.claim_message(message.id, now, message.attempts + 1)
+        if not mine:
+            continue
         try:
             backend.send(_email(message.content))
         except MailError as err:
+            if message.purpose == "operator":
+                _fallback(mail, message.content, err)
+            if err.uncertain:  # it may have arrived: left claimed, for the operator to check
+                with store.transaction() as tx:
+                    tx.set_message(message.id, last_error=str(err))
+                out.uncertain += 1
+                continue
             attempts = message.attempts + 1
-            failed = attempts >= mail.max_attempts
+            failed = err.permanent or attempts >= mail.max_attempts
             wait = dt.timedelta(seconds=mail.retry_seconds * 2 ** (attempts - 1))
             with store.transaction() as tx:
                 tx.set_message(
@@ -68,6 +89,17 @@ def deliver(store: Store, backend: Backend, mail: MailConfig, now: dt.datetime) 
             tx.set_message(message.id, state="sent", sent_at=now, last_error=None)
         out.sent += 1
     return out
+
+
+def _fallback(mail: MailConfig, content: bytes, err: MailError) -> None:
+    """An operator alert the mail backend did not take still reaches the operator: the log
+    at ERROR, and a file in the mail folder's `operator/`."""
+    email = _email(content)
+    log.error("operator alert not delivered (%s): %s", err, email["Subject"])
+    try:
+        FileBackend(Path(mail.directory) / "operator").send(email)
+    except MailError as fallback:
+        log.error("operator alert not written either: %s", fallback)
 
 
 def resend(store: Store, backend: Backend, message_id: int, now: dt.datetime) -> None:

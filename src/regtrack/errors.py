@@ -32,7 +32,14 @@ class StoreError(RegtrackError):
 
 class MailError(RegtrackError):
     """Raised by `mail` backends when a message cannot be handed over (server down, refused,
-    authentication failed, folder not writable). The outbox keeps it and retries."""
+    authentication failed, folder not writable). The outbox keeps it and retries, unless the
+    refusal is `permanent` (a 5xx), or the outcome is `uncertain` (the connection failed after
+    the message itself was sent: it may have arrived, so it is never sent again unasked)."""
+
+    def __init__(self, message: str, *, permanent: bool = False, uncertain: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.uncertain = uncertain
 
 
 class SourceError(RegtrackError):

@@ -72,10 +72,29 @@ class SMTPBackend:
                 client.starttls(context=ssl.create_default_context())
             if c.username:
                 client.login(c.username, self.password or "")
-            client.send_message(message)
+            _envelope(client, message)
         except (smtplib.SMTPException, OSError) as err:
+            code = getattr(err, "smtp_code", 0) or 0
             raise MailError(
-                f"SMTP {c.smtp_host}:{c.smtp_port} did not take the message: {err}"
+                f"SMTP {c.smtp_host}:{c.smtp_port} did not take the message: {err}",
+                permanent=500 <= code < 600,
+            ) from err
+        try:
+            code, reply = client.data(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
+            if code != 250:  # data() returns the server's final answer; it raises on none
+                raise smtplib.SMTPDataError(code, reply)
+        except smtplib.SMTPDataError as err:  # the server answered: it did not take it
+            raise MailError(
+                f"SMTP {c.smtp_host}:{c.smtp_port} refused the message: {err}",
+                permanent=500 <= err.smtp_code < 600,
+            ) from err
+        except (smtplib.SMTPException, OSError) as err:
+            # The message went out and no answer came back: it may have been delivered.
+            client.close()
+            raise MailError(
+                f"SMTP {c.smtp_host}:{c.smtp_port}: no answer after the message was sent "
+                f"({err}); it may have arrived",
+                uncertain=True,
             ) from err
         # Accepted: a failure to say goodbye must not make it look unsent (and sent twice).
         try:
@@ -85,6 +104,22 @@ class SMTPBackend:
 
     def delivered(self, message_id: str) -> bool | None:
         return None  # SMTP cannot be asked what it has already received
+
+
+def _envelope(client: smtplib.SMTP, message: EmailMessage) -> None:
+    """MAIL FROM and RCPT TO: everything before the message itself (safe to retry)."""
+    from email.utils import getaddresses
+
+    client.ehlo_or_helo_if_needed()
+    sender = getaddresses([str(message["From"])])[0][1]
+    code, reply = client.mail(sender)
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    recipients = [a for _, a in getaddresses([str(v) for v in message.get_all("To", [])])]
+    for recipient in recipients:
+        code, reply = client.rcpt(recipient)
+        if code not in (250, 251):
+            raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
 
 
 def backend_from(

@@ -90,6 +90,16 @@ class OutboxWrites:
         )
         return list(self.session.exec(query.order_by(col(OutboxMessage.id))))
 
+    def claim_message(self, message_id: int, now: dt.datetime, attempts: int) -> bool:
+        """Claim a pending message for sending: True only for the one caller whose UPDATE
+        changed it (a conditional UPDATE is atomic on SQLite and PostgreSQL alike)."""
+        result = self.session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.state) == "pending")
+            .values(state="claimed", claimed_at=now, attempts=attempts)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
     def set_message(self, message_id: int, **values: Any) -> None:
         self.session.execute(
             update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
