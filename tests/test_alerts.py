@@ -146,7 +146,9 @@ def test_digests_go_to_the_right_people_once_with_both_parts_and_escaped_text(
     alice = next(m for m in inbox.messages[1:] if m["To"] == "alice@example.org")
     assert alice.get_content_type() == "multipart/alternative"
     text, html = alice.get_body(("plain",)).get_content(), alice.get_body(("html",)).get_content()
-    assert "*** 2022-07-18~  conversion to full authorisation" in text
+    assert "*** 2022-07-18~  EMA  selinexor (Nexpovio): conversion to full authorisation" in text
+    # Status changes open the digest, before the other changes.
+    assert text.index("== Status changes ==") < text.index("extension of indication")
     assert "&#9733; conversion to full authorisation" in html  # stands out
     assert "selinexor" in alice["Subject"] and alice["Message-ID"].endswith("@regtrack>")
     assert "unsubscribe" in alice["List-Unsubscribe"] and "selinexor, as it happens" in text
@@ -413,3 +415,37 @@ def test_a_permanent_refusal_is_not_retried(store: Store, smtp: tuple[Inbox, int
     Alerts(cfg, store, Renderer()).digest_round(T0)
     done = deliver(store, SMTPBackend(cfg.mail, None), cfg.mail, T0)
     assert done.failed >= 1 and done.retried == 0
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "words"),
+    [
+        (
+            "2026-12-01T07:00",
+            "2026-12-02T07:00",
+            "since yesterday 07:00 (to 07:00 GMT on 2 December 2026)",
+        ),
+        (
+            "2026-12-02T06:50",
+            "2026-12-02T07:05",
+            "in the last 15 minutes (since 06:50:00, to 07:05:00 GMT)",
+        ),
+        (
+            "2026-11-23T07:00",
+            "2026-11-30T07:00",
+            "since 23 November 2026 07:00 (to 07:00 GMT on 30 November 2026)",
+        ),
+        (
+            "2026-11-27T07:00",
+            "2026-11-30T07:00",
+            "since Friday 07:00 (to 07:00 GMT on 30 November 2026)",
+        ),
+    ],
+)
+def test_a_window_is_said_in_words(start: str, end: str, words: str) -> None:
+    from regtrack.briefing import window_words
+
+    utc = dt.UTC
+    s = dt.datetime.fromisoformat(start).replace(tzinfo=utc)
+    e = dt.datetime.fromisoformat(end).replace(tzinfo=utc)
+    assert window_words(s, e, "Europe/London") == words

@@ -316,3 +316,42 @@ def test_old_decisions_published_late_are_history_not_news(store: Store, tmp_pat
     }
     # The window is per source: with none, the old decisions would have been news.
     assert FDA.from_config(config(news_window_days=0)).news_window_days == 0
+
+
+def test_a_digest_reads_like_a_briefing(tmp_path: Path) -> None:
+    """The third release through a daily digest: the new approval above the variations, the
+    three variations of one product in one line, the late history as one summary line."""
+    from regtrack.alerts import Alerts
+    from regtrack.config import MailConfig, RecipientConfig, SubscriptionConfig
+    from regtrack.digest import Renderer
+
+    store = Store.open(f"sqlite:///{tmp_path / 'd.db'}")
+    cfg = config().model_copy(
+        update={
+            "mail": MailConfig(directory=str(tmp_path / "mail"), timezone="UTC"),
+            "recipients": [
+                RecipientConfig(
+                    email="ra@example.org",
+                    subscriptions=[SubscriptionConfig(frequency="daily", agencies=["FDA"])],
+                )
+            ],
+        }
+    )
+    replay(store, release(tmp_path, RELEASE_1), cfg)
+    replay(store, release(tmp_path, RELEASE_2), cfg)
+    start = dt.datetime.now(dt.UTC)
+    replay(store, release(tmp_path, RELEASE_3), cfg)
+    alerts = Alerts(cfg, store, Renderer())
+    end = start + dt.timedelta(hours=1)
+    alerts._window("daily", start, end, round_ := __import__("regtrack.alerts").alerts.Round(),
+                   dry_run=True)  # fmt: skip
+    (text,) = round_.previews
+    assert text.startswith("From: ")
+    assert "Content-Transfer-Encoding" not in text  # readable, not raw MIME
+    status = text.index("== Status changes ==")
+    assert text.index("NDA219500") > status
+    assert text.index("3 variations: SUPPL-13, SUPPL-14, SUPPL-15") > text.index("NDA219500")
+    assert "ORIG-1" not in text.split("== Status changes ==")[0]
+    assert "FDA published 2 older decisions; regtrack events --history --agency FDA" in text
+    assert "1998" not in text.split("History published late")[0]  # old decisions not as news
+    assert "in the last 60 minutes" in text or "since" in text

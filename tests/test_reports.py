@@ -50,10 +50,28 @@ def test_demo_shows_the_switch_in_its_digest_and_prints_the_timeline(
     assert "cycle 1:" in output and "cycle 2:" in output
     digest = output[output.index("Subject: regtrack immediate digest") :]
     assert digest.startswith("Subject: regtrack immediate digest: 2 changes (selinexor)")
-    assert "*** 2022-07-18  conversion to full authorisation (II/0009)  EMEA/H/C/005127" in digest
+    assert (
+        "*** 2022-07-18  EMA  selinexor (Nexpovio): conversion to full authorisation (II/0009)"
+        "  EMEA/H/C/005127" in digest
+    )
     assert "selinexor (also: KPT-330, Nexpovio, Xpovio)" in output
     emails = list((config.parent / "mail").glob("*.eml"))
     assert len(emails) == 2  # "now tracking" in cycle 1, the switch in cycle 2
+    for path in emails:
+        raw = path.read_bytes()
+        (header,) = [line for line in raw.split(b"\n") if line.startswith(b"List-Unsubscribe:")]
+        # One raw header a mail client can act on, not RFC 2047 encoded words.
+        assert header.startswith(b"List-Unsubscribe: <mailto:regtrack@example.org?subject=")
+        assert b"=?utf-8?" not in header
+    tracking = next(p for p in emails if b"now tracks" in p.read_bytes())
+    import email
+    from email import policy
+
+    html = email.message_from_bytes(tracking.read_bytes(), policy=policy.default).get_body(
+        ("html",)
+    )
+    assert html is not None and "<strong>EMA</strong>" in html.get_content()
+    assert "<strong>NICE</strong>" in html.get_content()
 
 
 def test_table_opens_with_the_status_of_every_body(demo: tuple[Path, str]) -> None:
@@ -143,8 +161,20 @@ def test_status_lag_and_feed(demo: tuple[Path, str]) -> None:
     entries = feed.findall("a:entry", ns)
     titles = [e.findtext("a:title", namespaces=ns) for e in entries]
     assert any("conversion to full authorisation" in t for t in titles)
-    assert all("(backfill" not in (e.findtext("a:summary", namespaces=ns) or "") for e in entries)
+    assert all("history" not in (e.findtext("a:content", namespaces=ns) or "") for e in entries)
     assert len({e.findtext("a:id", namespaces=ns) for e in entries}) == len(entries)
+    # Entries are dated when regtrack detected them; the body's date is in the content.
+    switch = next(
+        e for e in entries if "conversion" in (e.findtext("a:title", namespaces=ns) or "")
+    )
+    assert not (switch.findtext("a:updated", namespaces=ns) or "").startswith("2022")
+    assert "decision 2022-07-18" in (switch.findtext("a:content", namespaces=ns) or "")
+    assert not any("record_removed" == c.get("term") for c in feed.iter(f"{{{ns['a']}}}category"))
+    linked = ElementTree.fromstring(
+        run(demo[0], "feed", "--self-url", "https://regtrack.example.org/feed.xml").encode()
+    )
+    (self_link,) = [link for link in linked.findall("a:link", ns) if link.get("rel") == "self"]
+    assert self_link.get("href") == "https://regtrack.example.org/feed.xml"
 
 
 def test_html_page_is_self_contained_and_escapes(demo: tuple[Path, str]) -> None:

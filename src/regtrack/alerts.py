@@ -10,18 +10,16 @@ uncertain is not resent without the operator.
 from __future__ import annotations
 
 import datetime as dt
-import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from .briefing import briefing, event_view, late_history, window_words
 from .config import WEEKDAYS, Config, MailConfig, RecipientConfig, SubscriptionConfig
-from .digest import Renderer, stable_id
-from .errors import MailError, ProductNotFoundError
-from .listing import date_text, describe, marks
-from .mail import Backend
+from .digest import Renderer, preview, stable_id
+from .errors import ProductNotFoundError
 from .model import EventKind
 from .store import EventRow, Store
 
@@ -107,6 +105,10 @@ class Alerts:
         self, now: dt.datetime, frequencies: Iterable[str] = FREQUENCIES, *, dry_run: bool = False
     ) -> Round:
         out = Round()
+        # Each subscription's products, resolved once per round (not per event).
+        self._resolved = {
+            id(s): self._resolve(s) for r in self.config.recipients for s in r.subscriptions
+        }
         self._tracking(now, out, dry_run=dry_run)
         used = {s.frequency for r in self.config.recipients for s in r.subscriptions}
         for frequency in [f for f in frequencies if f in used]:
@@ -125,15 +127,27 @@ class Alerts:
         with self.store.transaction() as tx:
             done = tx.notified(frequency, [e.id for e in candidates])
         events = [e for e in candidates if e.id not in done]
+        history = (
+            self.store.events(detected_after=start - GRACE, detected_by=end, backfill=True)
+            if frequency != "immediate"
+            else []
+        )
         messages = []
         for recipient in self.config.recipients:
             subs = [s for s in recipient.subscriptions if s.frequency == frequency]
             chosen = [e for e in events if any(matches(s, e, self._products(s)) for s in subs)]
+            late = (
+                late_history(
+                    [e for e in history if any(_covers(s, e) for s in subs)], start - GRACE
+                )
+                if frequency != "immediate"
+                else []
+            )
             if subs and chosen:
-                messages.append(self._digest(recipient, subs, frequency, start, end, chosen))
+                messages.append(self._digest(recipient, subs, frequency, start, end, chosen, late))
         out.windows.append((frequency, start, end))
         if dry_run:
-            out.previews += [m["content"].decode() for m in messages]
+            out.previews += [preview(m["content"]) for m in messages]
             return
         with self.store.transaction() as tx:
             tx.enqueue(messages, end)
@@ -149,6 +163,7 @@ class Alerts:
         start: dt.datetime,
         end: dt.datetime,
         events: list[EventRow],
+        late: list[str],
     ) -> dict[str, Any]:
         zone = ZoneInfo(self.config.mail.timezone)
         products = sorted({e.product for e in events}, key=str.casefold)
@@ -162,9 +177,11 @@ class Alerts:
             "recipient_name": recipient.name or recipient.email,
             "frequency": frequency,
             "count": len(events),
-            "products": _grouped(events),
+            **briefing(events, variations_in_full=any(s.variations == "full" for s in subs)),
+            "window": window_words(start, end, self.config.mail.timezone),
             "window_start": f"{start.astimezone(zone):%Y-%m-%d %H:%M}",
             "window_end": f"{end.astimezone(zone):%Y-%m-%d %H:%M %Z}",
+            "late": late,
             "subscriptions": [_sub_name(recipient, s) for s in subs],
             **links,
         }
@@ -207,7 +224,7 @@ class Alerts:
                             "name": product.name,
                             "aliases": _aliases(product.name, aliases),
                         },
-                        "events": [_event(e) for e in events],
+                        "events": [event_view(e) for e in events],
                         "subscription": _sub_name(recipient, sub),
                         **links,
                     }
@@ -221,7 +238,7 @@ class Alerts:
                         links["unsubscribe_url"],
                     )
                     if dry_run:
-                        out.previews.append(message["content"].decode())
+                        out.previews.append(preview(message["content"]))
                         continue
                     with self.store.transaction() as tx:
                         tx.enqueue([message], now)
@@ -229,6 +246,10 @@ class Alerts:
                     out.composed.append((recipient.email, subject))
 
     def _products(self, sub: SubscriptionConfig) -> set[int]:
+        resolved = getattr(self, "_resolved", {})
+        return resolved[id(sub)] if id(sub) in resolved else self._resolve(sub)
+
+    def _resolve(self, sub: SubscriptionConfig) -> set[int]:
         ids = set()
         for name in sub.products:
             try:
@@ -289,34 +310,9 @@ def _aliases(name: str, aliases: Iterable[Any]) -> str:
     return ", ".join(sorted({a.name for a in aliases if a.name.casefold() != name.casefold()}))
 
 
-def _event(e: EventRow) -> dict[str, Any]:
-    return {
-        "date": date_text(e),
-        "agency": e.agency,
-        "kind": describe(e),
-        "reference": e.reference,
-        "evidence": e.evidence.split("\n")[-1],
-        "url": e.source_url,
-        "marks": marks(e),
-        "highlight": e.kind == EventKind.CONVERSION_TO_FULL,
-    }
+def _covers(sub: SubscriptionConfig, event: EventRow) -> bool:
+    """Whether a subscription follows the body of a late-published event (for its summary)."""
+    return sub.everything or event.agency in sub.agencies
 
 
-def _grouped(events: list[EventRow]) -> list[dict[str, Any]]:
-    """By product, then by body, then by date: what a reader scans for."""
-    out = []
-    for product in sorted({e.product for e in events}, key=str.casefold):
-        mine = [e for e in events if e.product == product]
-        agencies = [
-            {"agency": a, "events": [_event(e) for e in mine if e.agency == a]}
-            for a in sorted({e.agency for e in mine})
-        ]
-        out.append({"name": product, "aliases": "", "agencies": agencies})
-    return out
-
-
-def host() -> str:
-    return socket.gethostname()
-
-
-__all__ = ["FREQUENCIES", "Alerts", "Backend", "MailError", "Round", "matches", "windows"]
+__all__ = ["FREQUENCIES", "Alerts", "Round", "matches", "windows"]

@@ -188,6 +188,8 @@ class SubscriptionConfig(_Strict):
     agencies: list[Literal["EMA", "MHRA", "FDA", "NICE", "SMC"]] = []
     kinds: list[str] = []
     everything: bool = False
+    #: "summary": a product's variations at one body are one line in a digest; "full": each.
+    variations: Literal["summary", "full"] = "summary"
     #: Named in the footer and the List-Unsubscribe header.
     name: str | None = None
 

@@ -117,6 +117,7 @@ def resend(store: Store, backend: Backend, message_id: int, now: dt.datetime) ->
 
 
 def _email(content: bytes) -> EmailMessage:
-    parsed = message_from_bytes(content, policy=policy.SMTP)
+    # Parsed as stored, serialised again without refolding (List-Unsubscribe stays one line).
+    parsed = message_from_bytes(content, policy=policy.SMTP.clone(max_line_length=998))
     assert isinstance(parsed, EmailMessage)
     return parsed

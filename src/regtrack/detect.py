@@ -184,7 +184,8 @@ def refine(stored: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any] 
         update |= {k: new[k] for k in ("event_date", "date_kind", "date_approximate")}
     details = dict(stored["details"])
     for key, value in new["details"].items():
-        if value is not None and details.get(key) is None:
+        # "late" says how an event was first seen: a later report of it changes nothing.
+        if value is not None and details.get(key) is None and key != "late":
             details[key] = value
     # Flags a register gives only as they are now ("flags_as_of") yield to a source that
     # knows them as they were at the decision (the Union Register's run of renewals).
@@ -192,7 +193,7 @@ def refine(stored: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any] 
         details["conditional"] = new["details"]["conditional"]
         del details["flags_as_of"]
     if update.get("kind") or update.get("event_date"):
-        details |= {k: v for k, v in new["details"].items() if v is not None}
+        details |= {k: v for k, v in new["details"].items() if v is not None and k != "late"}
     if update.get("event_date"):
         details.pop("date_missing", None)
     if new.get("brand") and not stored.get("brand"):

@@ -6,6 +6,7 @@ The templates are the package's own (`templating`), overridden file by file by a
 from __future__ import annotations
 
 import hashlib
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -38,7 +39,7 @@ class Renderer:
         unsubscribe: str | None = None,
     ) -> EmailMessage:
         text, html = self.render(name, context)
-        message = EmailMessage()
+        message = EmailMessage(policy=POLICY)
         message["From"] = sender
         message["To"] = recipient
         message["Subject"] = subject
@@ -51,6 +52,22 @@ class Renderer:
         return message
 
 
+#: Lines up to RFC 5322's 998 characters: a List-Unsubscribe URL is one unfolded header,
+#: not RFC 2047 encoded words that no mail client would act on.
+POLICY = policy.default.clone(max_line_length=998)
+
+
+def preview(content: bytes) -> str:
+    """A stored message as a person reads it: its main headers and its text part, decoded."""
+    parsed = message_from_bytes(content, policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    head = [f"{name}: {parsed[name]}" for name in ("From", "To", "Subject", "List-Unsubscribe")
+            if parsed[name]]  # fmt: skip
+    body = parsed.get_body(("plain",))
+    text = body.get_content() if isinstance(body, EmailMessage) else ""
+    return "\n".join(head) + "\n\n" + text.rstrip() + "\n"
+
+
 def stable_id(*parts: object) -> str:
     """A Message-ID derived from what the message is about: composing it again after a crash
     yields the same one, so the outbox never holds it twice."""
@@ -58,4 +75,4 @@ def stable_id(*parts: object) -> str:
     return f"<{digest}@regtrack>"
 
 
-__all__ = ["Renderer", "make_msgid", "stable_id"]
+__all__ = ["POLICY", "Renderer", "make_msgid", "preview", "stable_id"]

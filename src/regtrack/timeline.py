@@ -234,8 +234,9 @@ def _ics(product: str, rows: Sequence[EventRow]) -> str:
     return str(calendar.to_ical().decode())
 
 
-def render_atom(rows: Sequence[EventRow], *, title: str) -> str:
-    """Atom 1.0 (RFC 4287): one entry per event, its evidence as the summary."""
+def render_atom(rows: Sequence[EventRow], *, title: str, self_url: str | None = None) -> str:
+    """Atom 1.0 (RFC 4287): one entry per event, dated when regtrack detected it (what a
+    reader calls new), the body's own date and the evidence in its content."""
     from xml.etree import ElementTree as ET
 
     ns = "http://www.w3.org/2005/Atom"
@@ -248,20 +249,22 @@ def render_atom(rows: Sequence[EventRow], *, title: str) -> str:
         ("updated", updated.isoformat()),
     ):
         ET.SubElement(root, f"{{{ns}}}{tag}").text = text
+    if self_url:
+        ET.SubElement(root, f"{{{ns}}}link", rel="self", href=self_url)
     ET.SubElement(ET.SubElement(root, f"{{{ns}}}author"), f"{{{ns}}}name").text = "regtrack"
     for row in rows:
         entry = ET.SubElement(root, f"{{{ns}}}entry")
         key = f"{row.agency}:{row.reference}:{row.discriminator}".replace(" ", "_")
         ET.SubElement(entry, f"{{{ns}}}id").text = f"urn:regtrack:event:{key}"
-        ET.SubElement(
-            entry, f"{{{ns}}}title"
-        ).text = f"{row.product}: {row.agency} {describe(row)} ({row.reference}), {date_text(row)}"
+        brand = f" ({row.brand})" if row.brand else ""
+        what = f"{row.agency} {describe(row)} ({row.reference}), {date_text(row)}"
+        ET.SubElement(entry, f"{{{ns}}}title").text = f"{row.product}{brand}: {what}"
         ET.SubElement(entry, f"{{{ns}}}updated").text = row.detected_at.isoformat()
-        if row.event_date:
-            ET.SubElement(
-                entry, f"{{{ns}}}published"
-            ).text = f"{row.event_date.isoformat()}T00:00:00Z"
-        ET.SubElement(entry, f"{{{ns}}}summary").text = f"{row.evidence} [{marks(row)}]"
+        ET.SubElement(entry, f"{{{ns}}}published").text = row.detected_at.isoformat()
+        dated = f"{row.date_kind} {date_text(row)}" if row.event_date else "no date published"
+        ET.SubElement(
+            entry, f"{{{ns}}}content", type="text"
+        ).text = f"{dated} [{marks(row)}]\n{row.evidence}"
         ET.SubElement(entry, f"{{{ns}}}link", href=row.source_url)
         ET.SubElement(entry, f"{{{ns}}}category", term=row.kind)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)

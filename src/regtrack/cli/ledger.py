@@ -19,7 +19,12 @@ TIMELINE_FORMATS = ("table", "json", "csv", "xlsx", "md", "html", "ics")
 @click.option("--product", help="Any name of the product (INN, brand, code).")
 @click.option("--kind", type=KIND, help="Event kind, e.g. authorisation, conversion_to_full.")
 @click.option("--since", type=DATE, help="Events on or after this date.")
-@click.option("--no-backfill", is_flag=True, help="Leave out history reconstructed on first polls.")
+@click.option(
+    "--no-backfill", is_flag=True, help="Leave out history (first polls, late-published)."
+)
+@click.option(
+    "--history", is_flag=True, help="Only history: what first polls and late publication added."
+)
 @click.option("--format", "fmt", type=click.Choice(EVENT_FORMATS), default="table")
 @pass_app
 def events(
@@ -29,6 +34,7 @@ def events(
     kind: str | None,
     since: dt.datetime | None,
     no_backfill: bool,
+    history: bool,
     fmt: str,
 ) -> None:
     """List stored events (all by default; backfill ones carry their flag). JSON lines, JSON
@@ -41,7 +47,7 @@ def events(
         product_id=product_id,
         kind=kind.lower() if kind else None,
         since=since.date() if since else None,
-        backfill=False if no_backfill else None,
+        backfill=False if no_backfill else True if history else None,
     )
     if fmt == "xlsx":
         write_xlsx(rows, _binary_stdout())
@@ -156,8 +162,16 @@ def lag(app: App) -> None:
     help="Newest entries kept.",
 )
 @click.option("--backfill", is_flag=True, help="Include history reconstructed on first polls.")
+@click.option("--self-url", help="Where the feed is published (its rel=self link).")
 @pass_app
-def feed(app: App, product: str | None, agency: str | None, limit: int, backfill: bool) -> None:
+def feed(
+    app: App,
+    product: str | None,
+    agency: str | None,
+    limit: int,
+    backfill: bool,
+    self_url: str | None,
+) -> None:
     """An Atom feed of events, newest first, for people who prefer a feed reader to email."""
     from ..timeline import render_atom
 
@@ -166,10 +180,11 @@ def feed(app: App, product: str | None, agency: str | None, limit: int, backfill
         product_id=product_id,
         agency=agency,
         backfill=None if backfill else False,
+        exclude_kind="record_removed",  # the operator's to review, not news
         newest_first=True,
         limit=limit,
     )
-    click.echo(render_atom(rows, title="regtrack: medicines decisions"))
+    click.echo(render_atom(rows, title="regtrack: medicines decisions", self_url=self_url))
 
 
 def _by_product(app: App, chosen: list[Any] | None) -> dict[str, list[Any]]:

@@ -41,6 +41,7 @@ class EventQuery(TypedDict, total=False):
     agency: str | None
     product_id: int | None
     kind: str | None
+    exclude_kind: str | None
     since: dt.date | None
     backfill: bool | None
     detected_by: dt.datetime | None
@@ -248,6 +249,7 @@ class Store:
         agency: str | None = None,
         product_id: int | None = None,
         kind: str | None = None,
+        exclude_kind: str | None = None,
         since: dt.date | None = None,
         backfill: bool | None = None,
         detected_by: dt.datetime | None = None,
@@ -272,6 +274,7 @@ class Store:
             c.product_id == product_id if product_id is not None else None,
             c.product_id.in_(product_ids) if product_ids is not None else None,
             c.kind == kind if kind else None,
+            c.kind != exclude_kind if exclude_kind else None,
             # The day an event stands at is its date, else the day it was detected: written
             # as two conditions so the indexes on each serve it.
             or_(
