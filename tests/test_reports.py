@@ -169,7 +169,7 @@ def test_status_lag_and_feed(demo: tuple[Path, str]) -> None:
     )
     assert not (switch.findtext("a:updated", namespaces=ns) or "").startswith("2022")
     assert "decision 2022-07-18" in (switch.findtext("a:content", namespaces=ns) or "")
-    assert not any("record_removed" == c.get("term") for c in feed.iter(f"{{{ns['a']}}}category"))
+    assert not any(c.get("term") == "record_removed" for c in feed.iter(f"{{{ns['a']}}}category"))
     linked = ElementTree.fromstring(
         run(demo[0], "feed", "--self-url", "https://regtrack.example.org/feed.xml").encode()
     )
