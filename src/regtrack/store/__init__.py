@@ -303,6 +303,15 @@ class Store:
             raise StoreError(f"database error in events: {detail}") from err
 
     @_wrapped
+    def alias_names(self, product_id: int | None = None) -> dict[str, str]:
+        """Normalised alias -> its product's name (of one product, or of all)."""
+        query = select(Alias.norm, Product.name).join(Product, col(Alias.product_id) == Product.id)
+        if product_id is not None:
+            query = query.where(col(Alias.product_id) == product_id)
+        with Session(self.engine) as session:
+            return dict(session.exec(query).all())
+
+    @_wrapped
     def products_at_several_bodies(self, least: int = 2) -> list[int]:
         """Products with events from at least `least` bodies (status and lag's default)."""
         c = Event.__table__.c  # type: ignore[attr-defined]

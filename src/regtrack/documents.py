@@ -1,0 +1,96 @@
+"""The text of a document people keep (a patient leaflet, a formulary entry, a letter): PDF,
+HTML, DOCX or plain text, as sentences. Reads bytes it is given; fetching a URL is the CLI's
+(through the one fetcher).
+
+PDF text comes with line breaks mid-sentence, and two columns side by side: a page whose
+words leave a gutter down the middle is read column by column, and lines are joined into
+sentences (hyphenated words rejoined) before anything is read from them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from .errors import InputError
+
+#: A sentence ends at . ! or ? followed by a space and a capital, a digit or a quote.
+_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(]?[A-Z0-9])")
+#: Abbreviations a sentence does not end at.
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Dr.", "No.", "approx.", "vs.")
+
+
+def kind_of(name: str, content: bytes) -> str:
+    """pdf, docx, html or text: by the bytes first, the name's suffix second."""
+    if content.startswith(b"%PDF"):
+        return "pdf"
+    if content.startswith(b"PK\x03\x04") and (name.endswith(".docx") or b"word/" in content[:2000]):
+        return "docx"
+    head = content[:2048].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or name.endswith((".html", ".htm")):
+        return "html"
+    return "text"
+
+
+def text_of(name: str, content: bytes) -> str:
+    """The document's text, paragraphs separated by blank lines."""
+    kind = kind_of(name, content)
+    try:
+        if kind == "pdf":
+            return _pdf(content)
+        if kind == "docx":
+            import docx
+
+            return "\n\n".join(p.text for p in docx.Document(io.BytesIO(content)).paragraphs)
+        if kind == "html":
+            from bs4 import BeautifulSoup
+
+            soup = BeautifulSoup(content, "html.parser")
+            for tag in soup(["script", "style", "nav", "header", "footer"]):
+                tag.decompose()
+            return soup.get_text("\n\n")
+        return content.decode("utf-8-sig", errors="replace")
+    except Exception as err:  # a damaged file of any kind: one clear line, not a traceback
+        raise InputError(f"{name}: cannot read it as {kind}: {err}") from err
+
+
+def _pdf(content: bytes) -> str:
+    import pdfplumber
+
+    pages = []
+    with pdfplumber.open(io.BytesIO(content)) as pdf:
+        for page in pdf.pages:
+            middle = page.width / 2
+            words = page.extract_words()
+            crossing = [w for w in words if w["x0"] < middle - 2 < w["x1"]]
+            left = [w for w in words if w["x1"] <= middle]
+            right = [w for w in words if w["x0"] >= middle]
+            if words and not crossing and left and right:  # two columns: one, then the other
+                halves = [page.crop((0, 0, middle, page.height)),
+                          page.crop((middle, 0, page.width, page.height))]  # fmt: skip
+                pages.append("\n\n".join(h.extract_text() or "" for h in halves))
+            else:
+                pages.append(page.extract_text() or "")
+    return "\n\n".join(pages)
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences, with lines broken mid-sentence joined and hyphenation undone."""
+    out: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        joined = re.sub(r"(\w)-\n(\w)", r"\1\2", paragraph)
+        joined = re.sub(r"\s+", " ", joined).strip()
+        if not joined:
+            continue
+        for abbreviation in _ABBREVIATIONS:
+            joined = joined.replace(abbreviation, abbreviation.replace(".", "\x00"))
+        out += [s.replace("\x00", ".").strip() for s in _END.split(joined) if s.strip()]
+    return out
+
+
+def read(path: Path) -> tuple[str, bytes]:
+    try:
+        return path.name, path.read_bytes()
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror or err}") from err

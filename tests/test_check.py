@@ -1,0 +1,132 @@
+"""`regtrack check`: leaflets of our own (text, HTML, a two-column PDF, DOCX) against the
+demo's ledger, and every claim rule on a sentence of its own (cases as data)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from regtrack.check import claims_in
+from regtrack.cli import cli
+
+DATA = Path(__file__).parent / "data" / "check"
+CASES = json.loads((DATA / "sentences.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize(("sentence", "expected"), CASES, ids=[c[0][:40] for c in CASES])
+def test_every_claim_rule_on_its_sentence(sentence: str, expected: list[list[str]]) -> None:
+    assert [list(pair) for pair in claims_in(sentence)] == expected
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("check") / "demo"
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(folder)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return folder / "config.toml"
+
+
+def check(config: Path, *args: str) -> dict[str, object]:
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "check", *args, "--format", "json"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    data: dict[str, object] = json.loads(result.output)
+    return data
+
+
+def assert_as_expected(found: dict[str, object], expected: dict[str, object]) -> None:
+    claims = found["claims"]
+    assert isinstance(claims, list)
+    got = [(c["agency"], c["claim"], c["verdict"], c["since"]) for c in claims]
+    want = [(c["agency"], c["claim"], c["verdict"], c["since"]) for c in expected["claims"]]  # type: ignore[attr-defined]
+    assert got == want
+    for claim, case in zip(claims, expected["claims"], strict=True):  # type: ignore[call-overload]
+        if case["verdict"] == "outdated":
+            event = claim["event"]
+            assert event["kind"] == case["kind"] and event["event_date"] == case["since"]
+            assert event["source_url"].startswith("http") and event["reference"]
+    assert found["written"] == expected["written"]
+    changed = {c["kind"] for c in found["changed_since_written"]}  # type: ignore[attr-defined]
+    assert set(expected["changed_since_written_includes"]) <= changed  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("case", ["leaflet_2021.txt", "leaflet_2023.html"])
+def test_leaflets_as_data(ledger: Path, case: str) -> None:
+    expected = json.loads((DATA / case).with_suffix(".expected.json").read_text())
+    assert_as_expected(check(ledger, str(DATA / case)), expected)
+
+
+def _two_column_pdf(path: Path) -> None:
+    """The 2021 leaflet laid out in two columns, its sentences broken across lines."""
+    from fpdf import FPDF
+
+    text = (DATA / "leaflet_2021.txt").read_text().split("\n\n")
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    left, right = " ".join(text[1:3]), " ".join(text[3:])
+    top = pdf.get_y()
+    pdf.multi_cell(85, 5, left.replace("–", "-"))
+    pdf.set_xy(110, top)
+    pdf.multi_cell(85, 5, right.replace("–", "-"))
+    pdf.output(str(path))
+
+
+def test_a_two_column_pdf_reads_column_by_column(ledger: Path, tmp_path: Path) -> None:
+    path = tmp_path / "leaflet.pdf"
+    _two_column_pdf(path)
+    from regtrack.documents import sentences, text_of
+
+    said = sentences(text_of(path.name, path.read_bytes()))
+    assert "Its EU licence is conditional: the European Commission granted a conditional " \
+        "marketing authorisation in March 2021." in said  # fmt: skip
+    expected = json.loads((DATA / "leaflet_2021.expected.json").read_text())
+    assert_as_expected(check(ledger, str(path)), expected)
+
+
+def test_a_docx_and_a_url(ledger: Path, tmp_path: Path) -> None:
+    import docx
+    from pytest_httpserver import HTTPServer
+
+    document = docx.Document()
+    for paragraph in (DATA / "leaflet_2021.txt").read_text().split("\n\n"):
+        document.add_paragraph(paragraph.replace("\n", " "))
+    path = tmp_path / "leaflet.docx"
+    document.save(str(path))
+    found = check(ledger, str(path))
+    claims = found["claims"]
+    assert isinstance(claims, list) and len(claims) == 4
+    with HTTPServer(host="127.0.0.1") as server:
+        server.expect_request("/leaflet.html").respond_with_data(
+            (DATA / "leaflet_2023.html").read_bytes(), content_type="text/html"
+        )
+        url = server.url_for("/leaflet.html")
+        config = ledger.parent / "url.toml"
+        config.write_text(ledger.read_text().replace("robots_txt = false", "robots_txt = false"))
+        expected = json.loads((DATA / "leaflet_2023.expected.json").read_text())
+        assert_as_expected(check(config, url), expected)
+
+
+def test_the_table_quotes_the_sentence_and_names_the_event(ledger: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["--config", str(ledger), "check", str(DATA / "leaflet_2021.txt")]
+    )
+    assert result.exit_code == 0
+    assert "OUTDATED  EMA   conditional since 2022-07-18" in result.output
+    assert "“Its EU licence is conditional" in result.output
+    assert "EMA conversion to full authorisation (II/0009) EMEA/H/C/005127" in result.output
+
+
+def test_bad_documents_are_one_line(ledger: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is not a PDF")
+    result = CliRunner().invoke(cli, ["--config", str(ledger), "check", str(broken)])
+    assert result.exit_code == 1 and result.stderr.startswith(f"Error: {broken.name}: cannot read")
+    unrelated = tmp_path / "note.txt"
+    unrelated.write_text("The EU approved a medicine.")
+    result = CliRunner().invoke(cli, ["--config", str(ledger), "check", str(unrelated)])
+    assert result.exit_code == 1 and "names no product regtrack knows" in result.stderr
