@@ -130,3 +130,34 @@ def test_bad_documents_are_one_line(ledger: Path, tmp_path: Path) -> None:
     unrelated.write_text("The EU approved a medicine.")
     result = CliRunner().invoke(cli, ["--config", str(ledger), "check", str(unrelated)])
     assert result.exit_code == 1 and "names no product regtrack knows" in result.stderr
+
+
+def test_documents_under_watch_tell_their_owner_once(ledger: Path, tmp_path: Path) -> None:
+    from email import message_from_bytes, policy
+
+    from regtrack.store import Store
+
+    config = tmp_path / "watch.toml"
+    config.write_text(
+        ledger.read_text()
+        + f'\n[[documents]]\npath = "{DATA / "leaflet_2021.txt"}"\nowner = "author@example.org"\n'
+        + f'\n[[documents]]\npath = "{tmp_path / "missing.pdf"}"\nowner = "author@example.org"\n'
+    )
+    listed = CliRunner().invoke(cli, ["--config", str(config), "documents"])
+    assert listed.exit_code == 0, listed.output
+    (row,) = [line for line in listed.output.splitlines() if "leaflet_2021" in line]
+    assert row.split()[2:] == ["4", "3", "outdated", "since", "2022-07-18"]
+    assert "cannot check: cannot read" in listed.output  # the missing one, said in its row
+    first = CliRunner().invoke(cli, ["--config", str(config), "documents", "--send"])
+    assert "leaflet_2021.txt: 3 newly outdated" in first.output
+    again = CliRunner().invoke(cli, ["--config", str(config), "documents", "--send"])
+    assert "leaflet_2021.txt: 0 newly outdated" in again.output  # told once
+    url = ledger.read_text().split('url = "')[1].split('"')[0]
+    store = Store.open(url)
+    with store.reading() as read:
+        (message,) = [m for m in read.messages_in("pending") if m.purpose == "document"]
+    assert message.recipient == "author@example.org"
+    parsed = message_from_bytes(message.content, policy=policy.default)
+    text = parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "“Its EU licence is conditional" in text or '"Its EU licence is conditional' in text
+    assert "EMA, conditional: outdated since 2022-07-18" in text

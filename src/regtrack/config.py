@@ -5,12 +5,20 @@ Unknown keys are errors, so a typo never silently falls back to a default.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError
 
@@ -263,6 +271,29 @@ class ProductConfig(_Strict):
     aliases: list[str] = []
 
 
+class DocumentConfig(_Strict):
+    """A document kept under watch: re-checked by the daemon, its owner told once of each
+    claim in it that becomes untrue."""
+
+    path: str | None = None
+    url: str | None = None
+    #: The products it is about (else those its text names).
+    products: list[str] = []
+    owner: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    #: When it was written (else the date it states).
+    written: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _one_place(self) -> DocumentConfig:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("a document needs exactly one of path or url")
+        return self
+
+    @property
+    def where(self) -> str:
+        return self.path or self.url or ""
+
+
 class Config(_Strict):
     database: DatabaseConfig = DatabaseConfig()
     fetch: FetchConfig = FetchConfig()
@@ -273,6 +304,7 @@ class Config(_Strict):
     operators: OperatorsConfig = OperatorsConfig()
     daemon: DaemonConfig = DaemonConfig()
     reports: ReportsConfig = ReportsConfig()
+    documents: list[DocumentConfig] = []
 
     def tracked_names(self) -> list[str]:
         """Every tracked product's name and aliases: what the sources look for."""

@@ -103,6 +103,23 @@ def jobs(
 
         return run
 
+    if config.documents:
+
+        def documents() -> JobResult:
+            from .watch import loader, watch_round
+
+            checked = watch_round(config, store, alerts.renderer, loader(fetcher), utcnow())
+            errors = [c.error for c in checked if c.error]
+            told = sum(len(c.newly_outdated) for c in checked)
+            return JobResult(
+                f"{len(checked)} documents checked, {told} newly outdated claims"
+                + (f"; failed: {errors[0]}" if errors else ""),
+                ok=not errors,
+                fields={"documents": len(checked), "outdated": told, "error": errors or None},
+            )
+
+        hourly = dt.timedelta(hours=1)
+        out.append(Job("documents", IntervalTrigger(hours=1), documents, hourly, hourly / 2))
     every = config.daemon.immediate_minutes
     out += [
         Job(

@@ -9,6 +9,7 @@ sentences (hyphenated words rejoined) before anything is read from them.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from pathlib import Path
@@ -87,6 +88,27 @@ def sentences(text: str) -> list[str]:
             joined = joined.replace(abbreviation, abbreviation.replace(".", "\x00"))
         out += [s.replace("\x00", ".").strip() for s in _END.split(joined) if s.strip()]
     return out
+
+
+#: "Date of preparation: March 2021", "Last updated 12/03/2021", "Revised: 2 May 2022".
+_WRITTEN = re.compile(
+    r"(?:date of (?:preparation|revision)|last (?:updated|revised)|revised|updated|written)"
+    r"\s*:?\s*(\d{1,2}[/.]\d{1,2}[/.]\d{4}|\d{1,2} \w+ \d{4}|\w+ \d{4}|\d{4}-\d{2}-\d{2})",
+    re.I,
+)
+
+
+def stated_date(text: str) -> dt.date | None:
+    match = _WRITTEN.search(text)
+    if not match:
+        return None
+    value = match[1]
+    for fmt in ("%d/%m/%Y", "%d.%m.%Y", "%d %B %Y", "%B %Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 def read(path: Path) -> tuple[str, bytes]:

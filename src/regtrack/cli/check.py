@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ..errors import RegtrackError
 from .app import DATE, App, cli, pass_app
-
-#: "Date of preparation: March 2021", "Last updated 12/03/2021", "Revised: 2 May 2022".
-_WRITTEN = re.compile(
-    r"(?:date of (?:preparation|revision)|last (?:updated|revised)|revised|updated|written)"
-    r"\s*:?\s*(\d{1,2}[/.]\d{1,2}[/.]\d{4}|\d{1,2} \w+ \d{4}|\w+ \d{4}|\d{4}-\d{2}-\d{2})",
-    re.I,
-)
 
 
 @cli.command()
@@ -35,7 +28,7 @@ def check(
     when, and by which event) or unknown; with a written date, what changed since that it
     does not mention."""
     from ..check import judge, products_in
-    from ..documents import sentences, text_of
+    from ..documents import sentences, stated_date, text_of
 
     name, content = load(app, document)
     text = text_of(name, content)
@@ -72,19 +65,6 @@ def load(app: App, document: str) -> tuple[str, bytes]:
             raise click.ClickException(f"{document}: no content")
         return document, fetched.content
     return read(Path(document))
-
-
-def stated_date(text: str) -> dt.date | None:
-    match = _WRITTEN.search(text)
-    if not match:
-        return None
-    value = match[1]
-    for fmt in ("%d/%m/%Y", "%d.%m.%Y", "%d %B %Y", "%B %Y", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 def _ids(app: App, names: dict[str, str]) -> set[int]:
@@ -162,3 +142,40 @@ def render(result: Any, fmt: str, document: str, written: dt.date | None) -> str
             for e in result.unmentioned
         ] or ["  nothing"]
     return "\n".join(lines)
+
+
+@cli.command()
+@click.option("--send", is_flag=True, help="Also compose the owners' emails (as the daemon does).")
+@pass_app
+def documents(app: App, send: bool) -> None:
+    """The documents kept under watch ([[documents]] in the config), each checked now: its
+    owner, how many claims it makes and how many are outdated."""
+    from ..digest import Renderer
+    from ..fetch import Fetcher
+    from ..listing import table
+    from ..model import utcnow
+    from ..watch import check_document, loader, watch_round
+
+    load = loader(Fetcher(app.config.fetch))
+    if send:
+        store = app.writer_store
+        for checked in watch_round(
+            app.config, store, Renderer(app.config.mail.templates), load, utcnow()
+        ):
+            told = len(checked.newly_outdated)
+            click.echo(f"{checked.document.where}: {checked.error or f'{told} newly outdated'}")
+        return
+    rows = []
+    for document in app.config.documents:
+        try:
+            found = check_document(app.store, document, load)
+        except RegtrackError as err:  # one document unreadable: said, the others listed
+            rows.append((document.where, document.owner, "-", "-", f"cannot check: {err}"))
+            continue
+        outdated = [v for v in found.verdicts if v.verdict == "outdated"]
+        first = min((v.since for v in outdated if v.since), default=None)
+        state = f"outdated since {first}" if first else "current"
+        rows.append(
+            (document.where, document.owner, str(len(found.verdicts)), str(len(outdated)), state)
+        )
+    click.echo(table(("DOCUMENT", "OWNER", "CLAIMS", "OUTDATED", "STATE"), rows))

@@ -1,0 +1,144 @@
+"""Documents kept under watch (`[[documents]]`): checked again by the daemon, and their owner
+told once, through the outbox, of each claim that has become untrue since the last check.
+"Once" is the store's record of what was sent (`Notified`, keyed on the document, the
+sentence and the event that made it untrue), so a restart or a second server sends nothing
+again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .check import Found, judge, products_in
+from .config import Config, DocumentConfig
+from .digest import Renderer, stable_id
+from .documents import read, sentences, stated_date, text_of
+from .errors import InputError, ProductNotFoundError, RegtrackError
+from .fetch import Fetcher
+from .store import Store
+
+#: Reads a document's bytes: (name, content) from a path or through the fetcher.
+Loader = Callable[[DocumentConfig], tuple[str, bytes]]
+
+
+def loader(fetcher: Fetcher) -> Loader:
+    """Read a watched document from its path, or its URL through the one fetcher."""
+
+    def load(document: DocumentConfig) -> tuple[str, bytes]:
+        if document.path is not None:
+            return read(Path(document.path).expanduser())
+        fetched = fetcher.get("documents", document.where)
+        if fetched is None:
+            raise InputError(f"{document.where}: no content")
+        return document.where, fetched.content
+
+    return load
+
+
+@dataclass
+class Checked:
+    """One watched document as last checked."""
+
+    document: DocumentConfig
+    found: Found | None = None
+    error: str | None = None
+    newly_outdated: list[Any] = field(default_factory=list)
+
+
+def check_document(store: Store, document: DocumentConfig, load: Loader) -> Found:
+    name, content = load(document)
+    text = text_of(name, content)
+    if document.products:
+        names: dict[str, str] = {}
+        for product in document.products:
+            found = store.find_product(product)[0]
+            names |= store.alias_names(found.id)
+    else:
+        every = {n: p for n, p in store.alias_names().items() if len(n) >= 4}
+        spoken = products_in(text, every)
+        names = {n: p for n, p in every.items() if p in spoken}
+    ids = sorted({store.find_product(p)[0].id or 0 for p in set(names.values())})
+    written = document.written or stated_date(text)
+    return judge(sentences(text), store.events(product_ids=ids), names, written=written)
+
+
+def _key(document: DocumentConfig, verdict: Any) -> str:
+    digest = hashlib.sha256(
+        "\x1f".join((document.where, verdict.sentence, verdict.agency, verdict.claim)).encode()
+    ).hexdigest()[:24]
+    return f"document:{digest}"
+
+
+def watch_round(
+    config: Config, store: Store, renderer: Renderer, load: Loader, now: dt.datetime
+) -> list[Checked]:
+    """Check every watched document; compose one email per document with its newly
+    outdated claims, in the same transaction that records them as told."""
+    out = []
+    for document in config.documents:
+        checked = Checked(document)
+        try:
+            checked.found = check_document(store, document, load)
+        except (RegtrackError, ProductNotFoundError) as err:
+            checked.error = str(err)
+            out.append(checked)
+            continue
+        outdated = [
+            (v, v.event.id) for v in checked.found.verdicts if v.verdict == "outdated" and v.event
+        ]
+        with store.transaction() as tx:
+            fresh = [v for v, eid in outdated if not tx.notified(_key(document, v), [eid])]
+            checked.newly_outdated = fresh
+            if fresh:
+                tx.enqueue([_message(config, renderer, document, fresh)], now)
+                for v, eid in outdated:
+                    if v in fresh:
+                        tx.record_notified(_key(document, v), [eid])
+        out.append(checked)
+    return out
+
+
+def _message(
+    config: Config, renderer: Renderer, document: DocumentConfig, verdicts: list[Any]
+) -> dict[str, Any]:
+    from .listing import date_text, describe
+
+    subject = f"regtrack: {len(verdicts)} statement(s) in {document.where} no longer true"
+    context = {
+        "subject": subject,
+        "document": document.where,
+        "claims": [
+            {
+                "sentence": v.sentence,
+                "agency": v.agency,
+                "claim": v.claim.replace("_", " "),
+                "since": v.since.isoformat() if v.since else "",
+                "event": f"{v.event.agency} {describe(v.event)} {v.event.reference}, "
+                f"{date_text(v.event)}",
+                "evidence": v.event.evidence.split("\n")[-1],
+                "url": v.event.source_url,
+            }
+            for v in verdicts
+        ],
+    }
+    message_id = stable_id("document", document.where, sorted(_key(document, v) for v in verdicts))
+    email = renderer.message(
+        "document",
+        context,
+        sender=config.mail.sender,
+        recipient=document.owner,
+        subject=subject,
+        message_id=message_id,
+    )
+    return {
+        "message_id": message_id,
+        "purpose": "document",
+        "recipient": document.owner,
+        "subject": subject,
+        "content": email.as_bytes(),
+    }
