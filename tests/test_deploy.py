@@ -52,3 +52,13 @@ def test_systemd_install_steps_run_in_an_order_that_works_on_a_fresh_host() -> N
     assert first("install -d") < first("/etc/regtrack/config.toml")  # the folder first
     assert first("regtrack.service /etc/systemd") < first("systemctl daemon-reload")
     assert not any("pip install -e" in step for step in steps)
+
+
+def test_the_web_unit_serves_read_only_beside_the_daemon() -> None:
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read(DEPLOY / "regtrack-web.service")
+    service = unit["Service"]
+    assert service["ExecStart"].endswith("regtrack serve") and service["User"] == "regtrack"
+    assert service["ReadWritePaths"] == "/var/lib/regtrack"  # WAL readers touch -shm
+    assert "regtrack serve" in (DEPLOY / "Dockerfile").read_text()

@@ -177,7 +177,11 @@ class Alerts:
             "recipient_name": recipient.name or recipient.email,
             "frequency": frequency,
             "count": len(events),
-            **briefing(events, variations_in_full=any(s.variations == "full" for s in subs)),
+            **briefing(
+                events,
+                variations_in_full=any(s.variations == "full" for s in subs),
+                public_url=self.config.web.public_url,
+            ),
             "window": window_words(start, end, self.config.mail.timezone),
             "window_start": f"{start.astimezone(zone):%Y-%m-%d %H:%M}",
             "window_end": f"{end.astimezone(zone):%Y-%m-%d %H:%M %Z}",

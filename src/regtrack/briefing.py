@@ -51,11 +51,22 @@ def label(e: EventRow) -> str:
     return str(e.details.get("procedure") or e.details.get("submission") or e.discriminator)
 
 
-def briefing(events: Sequence[EventRow], *, variations_in_full: bool = False) -> dict[str, Any]:
+def briefing(
+    events: Sequence[EventRow],
+    *,
+    variations_in_full: bool = False,
+    public_url: str | None = None,
+) -> dict[str, Any]:
     """Status changes first (each naming its product and body), then the other changes by
-    product and body; a product's variations at one body are one line unless asked in full."""
+    product and body; a product's variations at one body are one line unless asked in full.
+    With the web page's `public_url`, each product links to its page."""
+    from urllib.parse import quote
+
+    def page(product: str) -> str:
+        return f"{public_url.rstrip('/')}/products/{quote(product)}" if public_url else ""
+
     ordered = sorted(events, key=lambda e: (e.event_date or e.detected_at.date(), e.id))
-    status = [event_view(e) for e in ordered if e.kind in STATUS_KINDS]
+    status = [event_view(e) | {"page": page(e.product)} for e in ordered if e.kind in STATUS_KINDS]
     rest = [e for e in ordered if e.kind not in STATUS_KINDS]
     products = []
     for product in sorted({e.product for e in rest}, key=str.casefold):
@@ -74,7 +85,7 @@ def briefing(events: Sequence[EventRow], *, variations_in_full: bool = False) ->
             groups.append(
                 {"agency": agency, "events": [event_view(e) for e in shown], "variations": summary}
             )
-        products.append({"name": product, "aliases": "", "agencies": groups})
+        products.append({"name": product, "aliases": "", "agencies": groups, "page": page(product)})
     return {"status_changes": status, "products": products}
 
 

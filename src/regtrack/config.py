@@ -254,6 +254,18 @@ class MailConfig(_Strict):
         return value
 
 
+class WebConfig(_Strict):
+    #: `regtrack serve` binds here: loopback unless said otherwise (put a reverse proxy with
+    #: TLS in front of it for others).
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    #: Where staff reach the page (digest emails link each product to it when set).
+    public_url: str | None = None
+    #: HTTP basic auth: a file of `user:hash` lines (`regtrack password-hash` makes a hash);
+    #: the environment variable REGTRACK_WEB_USERS may hold the same lines. Neither: no auth.
+    users_file: str | None = None
+
+
 class ReportsConfig(_Strict):
     #: A folder whose templates override the bundled report templates (timeline.html).
     templates: str | None = None
@@ -304,6 +316,7 @@ class Config(_Strict):
     operators: OperatorsConfig = OperatorsConfig()
     daemon: DaemonConfig = DaemonConfig()
     reports: ReportsConfig = ReportsConfig()
+    web: WebConfig = WebConfig()
     documents: list[DocumentConfig] = []
 
     def tracked_names(self) -> list[str]:

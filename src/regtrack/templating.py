@@ -17,7 +17,7 @@ from .errors import ConfigError
 if TYPE_CHECKING:
     import jinja2
 
-Kind = Literal["emails", "reports"]
+Kind = Literal["emails", "reports", "web"]
 
 
 def bundled(kind: Kind) -> Path:

@@ -39,6 +39,7 @@ def render_timeline(
     as_of: dt.date | None = None,
     templates: str | Path | None = None,
     brand: str | None = None,
+    links: Sequence[tuple[str, str]] = (),
 ) -> str:
     """One product's history in `fmt`. `brand`: the product was asked for by this brand
     name, so its status is that brand's own and the substance's other brands are listed;
@@ -84,7 +85,9 @@ def render_timeline(
         lines[0] += f", as known on {as_of}"
     status = status_line(statuses) if statuses else ""
     if fmt == "html":
-        return _html(heading, also, rows, statuses, as_of, templates, others if brand else [])
+        return _html(
+            heading, also, rows, statuses, as_of, templates, others if brand else [], links
+        )
     if fmt == "ics":
         return _ics(product.name, rows)
     header = ("DATE", "BODY", "BRAND", "EVENT", "REFERENCE", "NOTES")
@@ -130,6 +133,7 @@ def _html(
     as_of: dt.date | None,
     templates: str | Path | None = None,
     other_brands: Sequence[str] = (),
+    links: Sequence[tuple[str, str]] = (),
 ) -> str:
     """A self-contained page: status, a swimlane per body drawn as inline SVG (scaled to the
     page's width, a legend of bodies and kinds, empty lanes saying so), the events."""
@@ -169,7 +173,11 @@ def _html(
         }
         for r, day in dated
     ]
-    ticks = [{"x": x(dt.date(y, 1, 1)), "label": str(y)} for y in range(start.year, end.year + 1)]
+    # The closing boundary has a line but no label: a label there would run off the page.
+    ticks = [
+        {"x": x(dt.date(y, 1, 1)), "label": str(y) if y < end.year else ""}
+        for y in range(start.year, end.year + 1)
+    ]
     svg = {
         "width": width,
         "height": 10 + len(lanes) * lane_height + 30,
@@ -197,6 +205,7 @@ def _html(
             product=product,
             aliases=", ".join(names),
             other_brands=", ".join(other_brands),
+            links=list(links),
             legend=[(b, LANE_COLORS[b]) for b in BODIES],
             as_of=as_of,
             svg=svg,

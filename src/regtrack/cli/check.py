@@ -179,3 +179,30 @@ def documents(app: App, send: bool) -> None:
             (document.where, document.owner, str(len(found.verdicts)), str(len(outdated)), state)
         )
     click.echo(table(("DOCUMENT", "OWNER", "CLAIMS", "OUTDATED", "STATE"), rows))
+
+
+@cli.command()
+@click.option("--host", help="Address to bind (default [web] host: 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default [web] port: 8080).")
+@pass_app
+def serve(app: App, host: str | None, port: int | None) -> None:
+    """The web page and JSON API, read-only over the store: the status of tracked products,
+    each product's timeline, every event, the sources, the watched documents. Loopback by
+    default; put a reverse proxy in front of it for others."""
+    import uvicorn
+
+    from ..web import create_app
+
+    web = create_app(app.config, app.store)
+    uvicorn.run(web, host=host or app.config.web.host, port=port or app.config.web.port,
+                log_level="warning")  # fmt: skip
+
+
+@cli.command(name="password-hash")
+def password_hash() -> None:
+    """Read a password from the terminal and print `user:hash`'s hash for [web] users_file or
+    REGTRACK_WEB_USERS (pbkdf2-sha256): passwords are never stored in the clear."""
+    from ..web.security import hash_password
+
+    password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    click.echo(hash_password(password))

@@ -29,26 +29,34 @@ from ..names import normalise
 from .reader import Reader
 from .writer import Writer
 
-__all__ = ["EventRow", "Reader", "Store", "Writer", "make_engine"]
+__all__ = ["EventFilter", "EventQuery", "EventRow", "Reader", "Store", "Writer", "make_engine"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class EventQuery(TypedDict, total=False):
-    """What `Store.events` and `Store.iter_events` filter and order by."""
+class EventFilter(TypedDict, total=False):
+    """Which events `Store.events` and `Store.iter_events` return."""
 
     agency: str | None
     product_id: int | None
+    product_ids: Sequence[int] | None
     kind: str | None
     exclude_kind: str | None
+    brand: str | None
     since: dt.date | None
+    until: dt.date | None
     backfill: bool | None
     detected_by: dt.datetime | None
     detected_after: dt.datetime | None
+
+
+class EventQuery(EventFilter, total=False):
+    """A filter with its order and page."""
+
     newest_first: bool
     limit: int | None
-    product_ids: Sequence[int] | None
+    offset: int
 
 
 @dataclass(slots=True)
@@ -98,6 +106,10 @@ def make_engine(url: str) -> Engine:
         # under the busy timeout: upgrading a read to a write later fails at once instead.
         event.listen(engine, "begin", _begin)
     return engine
+
+
+def _next_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
 
 
 def _near_names(session: Session, norm: str) -> list[str]:
@@ -256,14 +268,18 @@ class Store:
         detected_after: dt.datetime | None = None,
         newest_first: bool = False,
         limit: int | None = None,
+        offset: int = 0,
         product_ids: Sequence[int] | None = None,
+        brand: str | None = None,
+        until: dt.date | None = None,
     ) -> Iterator[EventRow]:
         """Events streamed from the database a batch at a time: memory stays flat however
         many there are. Filters, order and limit are SQL; each has an index that serves it."""
         event = Event.__table__  # type: ignore[attr-defined]
         c = event.c
         day = func.coalesce(c.event_date, func.date(c.detected_at))
-        order = (c.detected_at.desc(), c.id.desc()) if newest_first else (day, c.agency, c.id)
+        # Newest first is by id: ids grow with detection, and the primary key serves it.
+        order = (c.id.desc(),) if newest_first else (day, c.agency, c.id)
         query = (
             sa_select(*(c[n] for n in ROW_COLUMNS), Product.__table__.c.name)  # type: ignore[attr-defined]
             .join(Product.__table__, Product.__table__.c.id == c.product_id)  # type: ignore[attr-defined]
@@ -287,12 +303,21 @@ class Store:
             if since
             else None,
             c.backfill == backfill if backfill is not None else None,
+            func.lower(c.brand) == brand.lower() if brand else None,
+            or_(
+                c.event_date <= until,
+                and_(c.event_date.is_(None), c.detected_at < _next_day(until)),
+            )
+            if until
+            else None,
             c.detected_at <= detected_by if detected_by else None,
             c.detected_at > detected_after if detected_after else None,
         ]
         query = query.where(*[cond for cond in conditions if cond is not None])
         if limit is not None:
             query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
         try:
             with self.engine.connect() as conn:
                 result = conn.execution_options(stream_results=True, yield_per=2000).execute(query)

@@ -1,0 +1,229 @@
+"""The JSON API under /api/: events (the fields of `events --format jsonl`), products, a
+product's timeline, status and sources. Response models make its OpenAPI description exact."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import FastAPI, HTTPException, Query
+from pydantic import BaseModel
+
+from ..config import Config
+from ..errors import ProductNotFoundError, RegtrackError
+from ..listing import event_dict
+from ..store import EventFilter, Store
+
+
+class EventOut(BaseModel):
+    id: int
+    agency: str
+    kind: str
+    product: str
+    brand: str | None
+    reference: str
+    event_date: dt.date | None
+    date_kind: str
+    date_approximate: bool
+    published_at: dt.date | None
+    detected_at: dt.datetime
+    source: str
+    source_url: str
+    snapshot_id: int | None
+    evidence: str
+    details: dict[str, Any]
+    backfill: bool
+
+
+class AuthorisationOut(BaseModel):
+    agency: str
+    reference: str
+    brand: str | None
+    status: str
+    since: dt.date | None
+
+
+class TimelineOut(BaseModel):
+    product: str
+    brand: str | None
+    aliases: list[str]
+    status: dict[str, str]
+    authorisations: list[AuthorisationOut]
+    events: list[EventOut]
+
+
+class SourceOut(BaseModel):
+    source: str
+    enabled: bool
+    healthy: bool | None
+    last_attempt_at: dt.datetime | None
+    last_success_at: dt.datetime | None
+    consecutive_failures: int
+    document_generated_at: dt.datetime | None
+    last_error: str | None
+    notes: str | None
+
+
+def event_query(
+    store: Store,
+    agency: str | None,
+    kind: str | None,
+    product: str | None,
+    brand: str | None,
+    since: dt.date | None,
+    until: dt.date | None,
+    news: str,
+) -> EventFilter:
+    query: EventFilter = {
+        "agency": agency,
+        "kind": kind,
+        "brand": brand,
+        "since": since,
+        "until": until,
+        "backfill": {"news": False, "history": True}.get(news),
+    }
+    if product:
+        try:
+            query["product_id"] = store.find_product(product)[0].id
+        except ProductNotFoundError as err:
+            raise HTTPException(status_code=404, detail=str(err)) from err
+    return query
+
+
+def sources(config: Config, store: Store) -> list[SourceOut]:
+    from ..sources import SOURCES
+
+    health = {h.source: h for h in store.health()}
+    out = []
+    for name in SOURCES:
+        h = health.get(name)
+        out.append(
+            SourceOut(
+                source=name,
+                enabled=getattr(config.sources, name).enabled,
+                healthy=h.healthy if h else None,
+                last_attempt_at=h.last_attempt_at if h else None,
+                last_success_at=h.last_success_at if h else None,
+                consecutive_failures=h.consecutive_failures if h else 0,
+                document_generated_at=h.document_generated_at if h else None,
+                last_error=(h.last_error if h and not h.healthy else None),
+                notes=h.notes if h else None,
+            )
+        )
+    return out
+
+
+def documents(config: Config, store: Store) -> list[dict[str, Any]]:
+    """Each watched document with its outdated claims (checked now, read-only)."""
+    from ..fetch import Fetcher
+    from ..watch import check_document, loader
+
+    load = loader(Fetcher(config.fetch))
+    out = []
+    for document in config.documents:
+        try:
+            found = check_document(store, document, load)
+        except RegtrackError as err:
+            out.append({"where": document.where, "owner": document.owner, "error": str(err),
+                        "claims": []})  # fmt: skip
+            continue
+        entry: dict[str, Any] = {
+                "where": document.where,
+                "owner": document.owner,
+                "error": None,
+                "claims": [
+                    {"sentence": v.sentence, "agency": v.agency, "claim": v.claim,
+                     "verdict": v.verdict, "since": v.since}
+                    for v in found.verdicts
+                ],
+            }  # fmt: skip
+        out.append(entry)
+    return out
+
+
+def mount(app: FastAPI, config: Config, store: Store) -> None:
+    def product_or_404(name: str) -> tuple[Any, list[Any]]:
+        try:
+            return store.find_product(name)
+        except ProductNotFoundError as err:
+            raise HTTPException(status_code=404, detail=str(err)) from err
+
+    missing: dict[int | str, dict[str, Any]] = {404: {"description": "No such product"}}
+
+    @app.get("/api/events", response_model=list[EventOut], tags=["events"], responses=missing)
+    def api_events(
+        agency: str | None = Query(None, max_length=10),
+        kind: str | None = Query(None, max_length=40),
+        product: str | None = Query(None, max_length=200),
+        brand: str | None = Query(None, max_length=200),
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        news: str = Query("all", pattern="^(news|history|all)$"),
+        limit: int = Query(100, ge=1, le=1000),
+        offset: int = Query(0, ge=0, le=10_000_000),
+    ) -> list[dict[str, Any]]:
+        """Events, newest first, with the fields of `regtrack events --format jsonl`."""
+        query = event_query(store, agency, kind, product, brand, since, until, news)
+        rows = store.events(**query, newest_first=True, limit=limit, offset=offset)
+        return [event_dict(r) for r in rows]
+
+    @app.get("/api/products", response_model=list[str], tags=["products"])
+    def api_products(q: str = Query("", max_length=200)) -> list[str]:
+        """Names of products whose aliases contain `q` (all tracked ones without it)."""
+        from ..names import normalise
+
+        norm = normalise(q)
+        names = store.alias_names()
+        return sorted({p for alias, p in names.items() if norm in alias})[:200]
+
+    @app.get(
+        "/api/products/{name}/timeline",
+        response_model=TimelineOut,
+        tags=["products"],
+        responses=missing,
+    )
+    def api_timeline(name: str) -> dict[str, Any]:
+        """One product's history: by brand when `name` is one, with status per authorisation."""
+        from ..reports import current, for_brand, same_brand
+
+        found, aliases = product_or_404(name)
+        rows = store.events(product_id=found.id)
+        brand = next((r.brand for r in rows if same_brand(r.brand, name)), None)
+        statuses = current(rows, brand=brand, substance=found.name)
+        shown = for_brand(rows, brand) if brand else rows
+        return {
+            "product": found.name,
+            "brand": brand,
+            "aliases": sorted({a.name for a in aliases}),
+            "status": {body: str(s) for body, s in statuses.items()},
+            "authorisations": [
+                {"agency": a.agency, "reference": a.reference, "brand": a.brand,
+                 "status": a.status.text, "since": a.status.since}
+                for s in statuses.values() for a in s.authorisations
+            ],
+            "events": [event_dict(r) for r in shown],
+        }  # fmt: skip
+
+    @app.get(
+        "/api/status",
+        response_model=dict[str, dict[str, str]],
+        tags=["products"],
+        responses=missing,
+    )
+    def api_status(
+        product: Annotated[list[str] | None, Query(max_length=200)] = None,
+    ) -> dict[str, dict[str, str]]:
+        """Status per body of the named products (default: the config's products)."""
+        from ..reports import current
+
+        out = {}
+        for name in product or [p.name for p in config.products]:
+            found, _ = product_or_404(name)
+            rows = store.events(product_id=found.id)
+            out[found.name] = {b: str(s) for b, s in current(rows, substance=found.name).items()}
+        return out
+
+    @app.get("/api/sources", response_model=list[SourceOut], tags=["sources"])
+    def api_sources() -> list[SourceOut]:
+        """Health of each source."""
+        return sources(config, store)
