@@ -8,7 +8,8 @@ peak RSS), medians of --runs runs:
     sqlite3 + json process writing the same bytes;
   - `regtrack status`, `lag` and `feed --backfill` on that store;
   - `regtrack timeline` while an ingest holds the write transaction (how long it waits);
-  - start-up of `timeline` and `events --product` against `python -c "import sqlmodel"`.
+  - start-up of `timeline` and `events --product` against `python -c "import sqlmodel"`;
+  - the web page: a product page and an events page (first and 500th) on that store.
 Run: python bench/register_scale.py [--applications N] [--runs N] [--postgres URL]
 """
 
@@ -51,6 +52,28 @@ with store.transaction() as tx:
     tx.record_health("fda", ok=True)
     print("holding", flush=True)
     time.sleep(float(sys.argv[2]))
+"""
+
+WEB = r"""
+import json, statistics, sys, time
+from fastapi.testclient import TestClient
+from regtrack.config import load
+from regtrack.store import Store
+from regtrack.web import create_app
+
+config = load(None)
+client = TestClient(create_app(config, Store.open(config.database.url)))
+out = {}
+for label, path in (("product", f"/products/{sys.argv[1]}"), ("events", "/events?news=all"),
+                    ("events_page_500", "/events?news=all&page=500")):
+    client.get(path)  # warm
+    times = []
+    for _ in range(20):
+        start = time.perf_counter()
+        assert client.get(path).status_code == 200
+        times.append(time.perf_counter() - start)
+    out[label] = statistics.median(times)
+print(json.dumps(out))
 """
 
 FLOOR = r"""
@@ -182,6 +205,18 @@ def main() -> None:
                 {"wall": during["wall"] - alone["wall"], "cpu": during["cpu"], "rss": during["rss"]}
             )
         line("timeline during an ingest: extra wait", median(waits), "never waits (~0 s)")
+
+        web = json.loads(
+            subprocess.run([sys.executable, "-c", WEB, name], env=env, capture_output=True,
+                           text=True, check=True).stdout
+        )  # fmt: skip
+        for label, key in (("web: product page", "product"), ("web: events page 1", "events"),
+                           ("web: events page 500", "events_page_500")):  # fmt: skip
+            print(
+                f"{label:<44} {web[key] * 1000:7.1f} ms (median of 20, in-process)   "
+                "target <= 100 ms",
+                flush=True,
+            )
 
         base_import = median([run([sys.executable, "-c", "import sqlmodel"]) for _ in range(7)])
         for label, args in (

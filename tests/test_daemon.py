@@ -312,3 +312,19 @@ def test_a_crashing_job_is_logged_and_the_others_still_run(store: Store) -> None
     assert results["broken"] is not None and not results["broken"].ok
     assert "a bug" in str(results["broken"])
     assert results["fine"] is not None and results["fine"].ok
+
+
+def test_a_restart_with_its_predecessors_pid_frees_the_dead_lease(store: Store) -> None:
+    """Restarted as a container's PID 1, the daemon has its dead predecessor's pid: the
+    lease the predecessor held is freed, not taken for a live one."""
+    import socket
+
+    host, pid = socket.gethostname(), os.getpid()
+    now = utcnow()
+    with store.transaction() as tx:  # the predecessor, same host and pid, another instance
+        assert tx.claim_job("ema", f"{host}:{pid}:dead0000", now, dt.timedelta(hours=2), now)
+    runner = Runner(store)
+    assert runner.owner.startswith(f"{host}:{pid}:") and not runner.owner.endswith("dead0000")
+    with store.transaction() as tx:
+        ema = tx.jobs()["ema"]
+    assert ema.lease_until is None and ema.last_status == "interrupted"

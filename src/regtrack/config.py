@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -40,6 +41,9 @@ class FetchConfig(_Strict):
     contact: str | None = None
     timeout_seconds: float = Field(default=60.0, gt=0)
     max_bytes: int = Field(default=200_000_000, gt=0)
+    #: One deadline for a whole request, however slowly the server sends (timeout_seconds is
+    #: per read). A document not read by then is a fetch failure, tried again next poll.
+    deadline_seconds: float = Field(default=300.0, gt=0, le=86400)
     #: Least time between two requests to one host; per-host values override it
     #: (openFDA allows 240 requests a minute; NICE asks for a 1 s crawl delay).
     min_interval_seconds: float = Field(default=1.0, ge=0)
@@ -72,7 +76,7 @@ class EMAConfig(_Strict):
     min_rows: int = Field(default=1000, ge=1)
     #: More than this share of known records vanishing at once is a shape problem.
     max_vanished_fraction: float = Field(default=0.05, ge=0, le=1)
-    interval_hours: float = Field(default=12.0, gt=0)
+    interval_hours: float = Field(default=12.0, gt=0, le=8760)
     #: An event a later document shows for the first time, dated more than this many days
     #: before the feed's previous document, is history the body published late (stored,
     #: shown in timelines, never sent as news). 0: no window.
@@ -97,12 +101,12 @@ class FDAConfig(_Strict):
     #: A data-files release with fewer applications is truncated.
     min_applications: int = Field(default=1000, ge=1)
     max_vanished_fraction: float = Field(default=0.05, ge=0, le=1)
-    interval_hours: float = Field(default=168.0, gt=0)
+    interval_hours: float = Field(default=168.0, gt=0, le=8760)
     #: An event a later document shows for the first time, dated more than this many days
     #: before the feed's previous document, is history the body published late (stored,
     #: shown in timelines, never sent as news). 0: no window.
     news_window_days: int = Field(default=90, ge=0, le=36500)
-    openfda_interval_hours: float = Field(default=24.0, gt=0)
+    openfda_interval_hours: float = Field(default=24.0, gt=0, le=8760)
 
 
 FollowPages = Literal["new", "tracked", "none"]
@@ -121,7 +125,7 @@ class NICEConfig(_Strict):
     #: listing ("new"; on the first poll only those of tracked products), only tracked
     #: products' ("tracked"), or none.
     follow_pages: FollowPages = "new"
-    interval_hours: float = Field(default=24.0, gt=0)
+    interval_hours: float = Field(default=24.0, gt=0, le=8760)
     #: An event a later document shows for the first time, dated more than this many days
     #: before the feed's previous document, is history the body published late (stored,
     #: shown in timelines, never sent as news). 0: no window.
@@ -137,7 +141,7 @@ class SMCConfig(_Strict):
     )
     follow_pages: FollowPages = "new"
     #: Daily in the week of the monthly publication (second Monday), weekly otherwise.
-    interval_hours: float = Field(default=24.0, gt=0)
+    interval_hours: float = Field(default=24.0, gt=0, le=8760)
     #: An event a later document shows for the first time, dated more than this many days
     #: before the feed's previous document, is history the body published late (stored,
     #: shown in timelines, never sent as news). 0: no window.
@@ -168,7 +172,7 @@ class MHRAConfig(_Strict):
     products_key: str | None = None
     #: A grants PDF with fewer rows is truncated or not a grants list.
     min_rows: int = Field(default=1, ge=1)
-    interval_hours: float = Field(default=24.0, gt=0)
+    interval_hours: float = Field(default=24.0, gt=0, le=8760)
     #: An event a later document shows for the first time, dated more than this many days
     #: before the feed's previous document, is history the body published late (stored,
     #: shown in timelines, never sent as news). 0: no window.
@@ -196,6 +200,18 @@ class SubscriptionConfig(_Strict):
     agencies: list[Literal["EMA", "MHRA", "FDA", "NICE", "SMC"]] = []
     kinds: list[str] = []
     everything: bool = False
+
+    @field_validator("kinds")
+    @classmethod
+    def _known_kinds(cls, value: list[str]) -> list[str]:
+        from .model import EventKind
+
+        known = [k.value for k in EventKind]
+        unknown = [k for k in value if k not in known]
+        if unknown:
+            raise ValueError(f"unknown event kind(s) {unknown}; known: {', '.join(known)}")
+        return value
+
     #: "summary": a product's variations at one body are one line in a digest; "full": each.
     variations: Literal["summary", "full"] = "summary"
     #: Named in the footer and the List-Unsubscribe header.
@@ -208,14 +224,41 @@ class RecipientConfig(_Strict):
     subscriptions: list[SubscriptionConfig] = Field(min_length=1)
 
 
+def _address(value: str) -> str:
+    """An email address, or `Name <address>`: one line, with an @."""
+    from email.utils import parseaddr
+
+    _, address = parseaddr(value)
+    if any(c in value for c in "\r\n") or not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", address):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
 class OperatorsConfig(_Strict):
     emails: list[str] = []
+
+    @field_validator("emails")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        return [_address(v) for v in value]
+
     #: Consecutive failed polls of a source (however many of its feeds failed) before the
     #: operator hears of it.
     failures_before_alert: int = Field(default=3, ge=1)
     #: Hours after which a source's own document is stale (the EMA report is regenerated
     #: twice a day; the Drugs@FDA files weekly).
     stale_after_hours: dict[str, float] = {"ema": 72, "fda": 240}
+
+    @field_validator("stale_after_hours")
+    @classmethod
+    def _known_sources(cls, value: dict[str, float]) -> dict[str, float]:
+        known = ("ema", "fda", "mhra", "nice", "smc")
+        unknown = [k for k in value if k not in known]
+        if unknown:
+            raise ValueError(f"unknown source(s) {unknown}; known: {', '.join(known)}")
+        if any(not 0 < hours <= 87600 for hours in value.values()):
+            raise ValueError("hours must be more than 0 and at most 87600")
+        return value
 
 
 class MailConfig(_Strict):
@@ -241,6 +284,26 @@ class MailConfig(_Strict):
     templates: str | None = None
     max_attempts: int = Field(default=5, ge=1)
     retry_seconds: float = Field(default=60.0, ge=0)
+
+    @field_validator("daily_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hour, minute = (int(x) for x in value.split(":"))
+        if hour > 23 or minute > 59:
+            raise ValueError(f"{value!r} is not a time of day (00:00 to 23:59)")
+        return value
+
+    @field_validator("templates")
+    @classmethod
+    def _folder(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).expanduser().is_dir():
+            raise ValueError(f"templates folder not found: {value}")
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        return _address(value)
 
     @field_validator("timezone")
     @classmethod

@@ -12,6 +12,7 @@ import gc
 import logging
 import os
 import random
+import secrets
 import signal
 import socket
 from collections.abc import Callable, Sequence
@@ -228,9 +229,11 @@ class Runner:
 
     def __init__(self, store: Store, owner: str | None = None) -> None:
         self.store = store
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        # More than the pid: restarted as a container's PID 1, a process has its dead
+        # predecessor's pid; the random instance tells them apart.
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         with store.transaction() as tx:
-            freed = tx.free_dead_leases(socket.gethostname(), _alive)
+            freed = tx.free_dead_leases(socket.gethostname(), _alive, self.owner)
         for name in freed:
             log.warning("%s: freed the lease of a process that died while running it", name)
 

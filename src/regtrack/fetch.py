@@ -172,6 +172,7 @@ class Fetcher:
     ) -> Document | None:
         import requests
 
+        started = time.monotonic()
         try:
             with self._open().get(
                 url,
@@ -188,7 +189,7 @@ class Fetcher:
                     if status >= 500 or status == 429:
                         raise _Retry(error, error.retry_after)
                     raise error
-                content = self._read_capped(response, url)
+                content = self._read_capped(response, url, started)
                 return Document(
                     source=source,
                     url=url,
@@ -260,8 +261,11 @@ class Fetcher:
             time.sleep(wait)
         self._last_request[host] = time.monotonic()
 
-    def _read_capped(self, response: requests.Response, url: str) -> bytes:
+    def _read_capped(self, response: requests.Response, url: str, started: float) -> bytes:
+        """The body, within the size cap and one deadline for the whole request: a server
+        that trickles a byte at a time stays inside every read timeout, not inside this."""
         limit = self._config.max_bytes
+        deadline = started + self._config.deadline_seconds
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise FetchError(f"{url} is {declared} bytes, over the {limit}-byte limit", url=url)
@@ -270,5 +274,10 @@ class Fetcher:
             total += len(chunk)
             if total > limit:
                 raise FetchError(f"{url} is over the {limit}-byte limit", url=url)
+            if time.monotonic() > deadline:
+                raise FetchError(
+                    f"{url} took over {self._config.deadline_seconds:g} s (fetch.deadline_seconds)",
+                    url=url,
+                )
             chunks.append(chunk)
         return b"".join(chunks)

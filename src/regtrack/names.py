@@ -70,3 +70,19 @@ def normalise(name: str) -> str:
     text = unicodedata.normalize("NFKD", name.translate(_MARKS))
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     return _NOT_ALNUM.sub("", text)
+
+
+#: C0 and C1 control characters and DEL; a scraped name or sentence carrying one once
+#: broke every digest (a header may not hold a line feed), the Atom feed's XML, and the
+#: terminal it was printed on (ESC sequences).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """Text as stored: control characters gone; line breaks and tabs kept."""
+    return _CONTROL.sub("", text)
+
+
+def clean_name(name: str) -> str:
+    """A name as stored: one line, no control characters."""
+    return " ".join(_CONTROL.sub("", name).split())

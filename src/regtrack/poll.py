@@ -245,26 +245,39 @@ def _parse_and_apply(
     a record that first appears in a feed already read is news, unless the register shows a
     decision dated long before its previous document (`previous`): published late, history."""
     assert snapshot.id is not None
+
+    def failed(err: Exception) -> PollOutcome:
+        # A parser or rule meeting input it was not written for (a value of the wrong type,
+        # a key missing, JSON nested 100,000 deep, a corrupt archive member) is a document of
+        # the wrong shape: a health failure with the document kept, never a traceback with
+        # health left "ok". A bug there shows in the message, and the operator hears of it.
+        where = document.replayed_from or document.url
+        reason = str(err) if isinstance(err, ShapeError) else f"{type(err).__name__}: {err}"
+        message = f"{where}: {reason[:500]}"
+        tx.mark_snapshot(snapshot.id or 0, error=message)
+        return PollOutcome(source.name, document.url, "failed", message, shape_error=True)
+
     try:
         result = source.parse(document)
         observed = {obs.reference: fingerprint(obs.fields) for obs in result.observations}
-        # A register is compared with every known record (what vanished); a page or an API
-        # answer only with the records it names, so a page costs the same at any store size.
-        known = tx.known(source.name, observed, only_observed=not result.complete)
-        first_poll = not feed_seen or not (known or tx.has_records(source.name))
+    except Exception as err:  # odd input, whatever it raises (see `failed`)
+        return failed(err)
+    # A register is compared with every known record (what vanished); a page or an API
+    # answer only with the records it names, so a page costs the same at any store size.
+    # (Outside the guards: a database failure is not the document's and propagates.)
+    known = tx.known(source.name, observed, only_observed=not result.complete)
+    first_poll = not feed_seen or not (known or tx.has_records(source.name))
+    window = source.news_window_days
+    late_before = (
+        previous - dt.timedelta(days=window)
+        if previous is not None and window and result.complete
+        else None
+    )
+    try:
         # Detection raises before anything is written, so a shape error leaves no trace.
-        window = source.news_window_days
-        late_before = (
-            previous - dt.timedelta(days=window)
-            if previous is not None and window and result.complete
-            else None
-        )
         detection = detect(source, known, result, first_poll=first_poll, late_before=late_before)
-    except ShapeError as err:
-        where = document.replayed_from or document.url
-        message = f"{where}: {err}"
-        tx.mark_snapshot(snapshot.id, error=message)
-        return PollOutcome(source.name, document.url, "failed", message, shape_error=True)
+    except Exception as err:
+        return failed(err)
     stored = tx.apply(source.name, source.agency.value, snapshot, result, detection, known)
     tx.mark_snapshot(snapshot.id, result=result)
     return PollOutcome(

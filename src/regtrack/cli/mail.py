@@ -19,15 +19,22 @@ from .app import App, cli, pass_app, when
 )
 @click.option("--dry-run", is_flag=True, help="Render what would be sent to stdout; store nothing.")
 @click.option("--send", is_flag=True, help="Also deliver the outbox now (else compose only).")
+@click.option("--test", "test_to", metavar="RECIPIENT", help="Send one test message there now.")
 @pass_app
-def digest(app: App, frequencies: tuple[str, ...], dry_run: bool, send: bool) -> None:
+def digest(
+    app: App, frequencies: tuple[str, ...], dry_run: bool, send: bool, test_to: str | None
+) -> None:
     """Run one digest round now: compose due digests, "now tracking" summaries and operator
-    alerts into the outbox, and with --send deliver them."""
+    alerts into the outbox, and with --send deliver them. --test RECIPIENT sends one test
+    message through the configured channel, to see that mail gets through."""
     from ..alerts import FREQUENCIES, Alerts
     from ..digest import Renderer
     from ..model import utcnow
 
     now = utcnow()
+    if test_to is not None:
+        _test_message(app, test_to, now)
+        return
     store = app.writer_store
     renderer = Renderer(app.config.mail.templates)
     result = Alerts(app.config, store, renderer).digest_round(
@@ -47,6 +54,25 @@ def digest(app: App, frequencies: tuple[str, ...], dry_run: bool, send: bool) ->
         click.echo(f"  operator alert: {subject}")
     if send:
         _deliver(app, now)
+
+
+def _test_message(app: App, recipient: str, now: dt.datetime) -> None:
+    import socket
+
+    from ..digest import Renderer, make_msgid
+    from ..mail import backend_from
+
+    if "@" not in recipient or any(c in recipient for c in "\r\n<> "):
+        raise click.BadParameter(f"{recipient!r} is not an email address", param_hint="--test")
+    subject = "regtrack test message"
+    context = {"subject": subject, "host": socket.gethostname(), "recipient": recipient,
+               "now": f"{now:%Y-%m-%d %H:%M} UTC", "backend": app.config.mail.backend}  # fmt: skip
+    message = Renderer(app.config.mail.templates).message(
+        "test", context, sender=app.config.mail.sender, recipient=recipient, subject=subject,
+        message_id=make_msgid(domain="regtrack"),
+    )  # fmt: skip
+    backend_from(app.config.mail).send(message)
+    click.echo(f"test message sent to {recipient} through the {app.config.mail.backend} backend")
 
 
 def _deliver(app: App, now: dt.datetime) -> None:

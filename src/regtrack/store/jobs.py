@@ -43,15 +43,28 @@ class JobWrites:
             .values(lease_until=None, last_end=now, last_status=status)
         )
 
-    def free_dead_leases(self, host: str, alive: Callable[[int], bool]) -> list[str]:
+    def free_dead_leases(
+        self, host: str, alive: Callable[[int], bool], me: str | None = None
+    ) -> list[str]:
         """Leases held by processes of this host that no longer run (a kill -9): freed, so a
-        restart resumes at once instead of waiting for them to expire."""
+        restart resumes at once instead of waiting for them to expire. An owner is
+        `host:pid:instance`: a lease naming this process's own pid (`me`) with another
+        instance is a dead predecessor's (a container's PID 1, restarted)."""
         freed = []
+        my_pid, _, my_instance = (
+            (me or "").rpartition(":")[0].rpartition(":")[2],
+            "",
+            ((me or "").rpartition(":")[2]),
+        )
         for job in self.session.exec(
             select(JobState).where(col(JobState.lease_until).is_not(None))
         ):
-            owner_host, _, pid = (job.owner or "").rpartition(":")
-            if owner_host == host and pid.isdigit() and not alive(int(pid)):
+            parts = (job.owner or "").split(":")
+            instance = parts.pop() if len(parts) > 2 else ""
+            pid = parts.pop() if parts else ""
+            owner_host = ":".join(parts)
+            predecessor = bool(me) and pid == my_pid and instance != my_instance
+            if owner_host == host and pid.isdigit() and (predecessor or not alive(int(pid))):
                 job.lease_until = None
                 job.last_status = "interrupted"
                 # The interrupted run did not happen: due again by the last completed one.

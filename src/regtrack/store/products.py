@@ -13,7 +13,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from ..model import Alias, NameKind, Product, ProductName, utcnow
-from ..names import normalise
+from ..names import clean_name, normalise
 
 #: Which name a product is named after, and matched by first: INN before brand.
 RANK = {NameKind.CANONICAL: 0, NameKind.INN: 1, NameKind.SUBSTANCE: 2, NameKind.BRAND: 3,
@@ -82,7 +82,11 @@ class Products:
             self._aliases = dict(self.session.exec(select(Alias.norm, Alias.product_id)).all())
             self._partial = False
         aliases = self._aliases
-        ranked = sorted(names, key=lambda n: RANK.get(n.kind, 9))
+        ranked = [
+            ProductName(clean_name(n.name), n.kind, n.region)
+            for n in sorted(names, key=lambda n: RANK.get(n.kind, 9))
+        ]
+        ranked = [n for n in ranked if n.name] or ranked
         norms = [normalise(n.name) for n in ranked]
         pid = next((aliases[norm] for norm in norms if norm in aliases), None)
         if pid is None:

@@ -31,7 +31,7 @@ from ..model import (
     SourceHealth,
     utcnow,
 )
-from ..names import normalise
+from ..names import clean_name, clean_text, normalise
 from .jobs import JobWrites
 from .outbox import OutboxWrites
 from .products import CHUNK, Products
@@ -120,7 +120,7 @@ def _sqlite_time(value: dt.datetime) -> str:
 
 def brand_of(names: Sequence[ProductName]) -> str | None:
     """The first brand name among a record's names."""
-    return next((n.name for n in names if n.kind == NameKind.BRAND), None)
+    return next((clean_name(n.name) for n in names if n.kind == NameKind.BRAND), None)
 
 
 def _dumps(value: Any) -> str:
@@ -288,7 +288,7 @@ class Writer(Reader, OutboxWrites, JobWrites):
                     "discriminator": draft.key, "event_date": draft.event_date,
                     "date_kind": draft.date_kind.value, "date_approximate": draft.date_approximate,
                     "published_at": draft.published_at, "detected_at": now, "source": source,
-                    "source_url": snapshot.url, "evidence": draft.evidence,
+                    "source_url": snapshot.url, "evidence": clean_text(draft.evidence),
                     "details": draft.details, "backfill": backfill, "snapshot_id": snapshot.id,
                     "product_id": ids.get(pid, pid),
                 }

@@ -27,6 +27,9 @@ def xlsx_rows(content: bytes) -> tuple[dt.datetime | None, Rows]:
 
     import openpyxl  # deferred: only a poll of the EMA report needs it
 
+    from ..pages import check_archive
+
+    check_archive(content, "XLSX")
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:

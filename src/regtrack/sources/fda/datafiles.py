@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...errors import ShapeError
+from ..pages import check_archive
 from . import shape
 from .shape import appl_no
 
@@ -46,6 +47,7 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
 
 def read(content: bytes, min_applications: int) -> tuple[dt.datetime | None, list[dict[str, Any]]]:
     """The release's date (its newest member) and one fields dict per application."""
+    check_archive(content, "Drugs@FDA zip")
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         members = {info.filename.rsplit("/", 1)[-1].lower(): info for info in archive.infolist()}
