@@ -171,6 +171,7 @@ class Fetcher:
         allow: tuple[int, ...],
     ) -> Document | None:
         import requests
+        import urllib3
 
         started = time.monotonic()
         try:
@@ -206,6 +207,7 @@ class Fetcher:
             requests.ConnectionError,
             requests.Timeout,
             requests.exceptions.ChunkedEncodingError,
+            urllib3.exceptions.HTTPError,  # the body is read through urllib3 (read1)
         ) as err:
             error = FetchError(f"cannot fetch {url}: {_cause(err)}", url=url)
             if "NameResolution" in repr(err) or "Name or service not known" in str(err):
@@ -270,7 +272,9 @@ class Fetcher:
         if declared and declared.isdigit() and int(declared) > limit:
             raise FetchError(f"{url} is {declared} bytes, over the {limit}-byte limit", url=url)
         chunks, total = [], 0
-        for chunk in response.iter_content(chunk_size=1 << 16):
+        # read1: what has arrived (not a block that waits to fill), so a server trickling a
+        # byte at a time meets the deadline in time.
+        while chunk := response.raw.read1(1 << 16, decode_content=True):
             total += len(chunk)
             if total > limit:
                 raise FetchError(f"{url} is over the {limit}-byte limit", url=url)

@@ -1,0 +1,146 @@
+"""Faults and hostile input found by an adversarial run, each reproduced against the real
+pipeline (and a real local HTTP server): none may crash a poll or reach an inbox."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from regtrack.config import Config, FetchConfig, load
+from regtrack.errors import ConfigError, FetchError
+from regtrack.fetch import Fetcher
+from regtrack.poll import poll
+from regtrack.sources.ema import EMAReport
+from regtrack.sources.fda import FDA
+from regtrack.store import Store
+
+DATA = Path(__file__).parent / "data"
+
+
+def replay(store: Store, source: object, path: Path) -> object:
+    (outcome,) = poll(store, source, None, from_file=path)  # type: ignore[arg-type]
+    return outcome
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000),  # RecursionError in any JSON reader
+        (
+            "types.json",
+            json.dumps([{"ema_product_number": {"x": 1}, "category": ["Human"]}] * 6).encode(),
+        ),
+        (
+            "ints.json",
+            json.dumps(
+                [{"category": 1, "name_of_medicine": 2, "ema_product_number": 3}] * 6
+            ).encode(),
+        ),
+        (
+            "bad-date.json",
+            json.dumps(
+                [
+                    json.loads((DATA / "ema" / "report_2024-09-01.json").read_text())[0]
+                    | {"marketing_authorisation_date": "31/02/2024"}
+                ]
+                * 6
+            ).encode(),
+        ),
+        ("not-utf8.json", b'[{"category": "Human", "name_of_medicine": "\xff\xfe"}]'),
+    ],
+)
+def test_odd_json_is_a_shape_failure_not_a_crash(
+    store: Store, small_config: Config, tmp_path: Path, name: str, content: bytes
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    outcome = replay(store, EMAReport.from_config(small_config), path)
+    assert outcome.status == "failed" and outcome.shape_error  # type: ignore[attr-defined]
+    (health,) = store.health()
+    assert not health.healthy and (health.parse_health or "").startswith("failed")
+    assert [s.parse_ok for s in store.snapshots("ema")] == [False]  # the document is kept
+
+
+def _bomb(names: list[str], size: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in names:
+            archive.writestr(name, b"\0" * size)
+    return buffer.getvalue()
+
+
+def test_an_archive_that_unpacks_to_gigabytes_is_refused_unread(
+    store: Store, tmp_path: Path
+) -> None:
+    """A small zip of 450 MB of zeros: refused by its declared sizes, memory stays small."""
+    import resource
+
+    path = tmp_path / "bomb.zip"
+    path.write_bytes(_bomb(["Applications.txt", "Submissions.txt", "Products.txt"], 150_000_000))
+    assert path.stat().st_size < 2_000_000
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    outcome = replay(store, FDA.from_config(Config()), path)
+    grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert outcome.status == "failed" and "would unpack to" in outcome.message  # type: ignore[attr-defined]
+    assert grew < 100_000  # KiB: nothing was decompressed
+
+
+def test_control_characters_never_reach_names_evidence_or_headers(
+    store: Store, small_config: Config, tmp_path: Path
+) -> None:
+    rows = json.loads((DATA / "ema" / "report_2024-09-01.json").read_text())
+    rows[0]["name_of_medicine"] = "Nexpovio\r\nBcc: victim@example.org\x1b]0;pwned\x07"
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(rows))
+    replay(store, EMAReport.from_config(small_config), path)
+    events = store.events()
+    for event in events:
+        for text in (event.brand or "", event.product, event.evidence):
+            assert not any(ord(c) < 32 and c not in "\n\t" for c in text), text
+    assert any((e.brand or "").startswith("Nexpovio Bcc: victim@example.org") for e in events)
+
+
+def test_a_server_that_trickles_meets_one_deadline(httpserver: HTTPServer) -> None:
+    def trickle(_: Request) -> Response:
+        def body():  # type: ignore[no-untyped-def]
+            for _ in range(40):
+                time.sleep(0.1)
+                yield b"x"
+
+        return Response(body(), content_type="application/json")
+
+    httpserver.expect_request("/slow").respond_with_handler(trickle)
+    config = FetchConfig(robots_txt=False, retries=0, timeout_seconds=5, deadline_seconds=1)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="took over 1 s"):
+        Fetcher(config).get("ema", httpserver.url_for("/slow"))
+    assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[mail]\ndaily_at = "25:99"\n', "is not a time of day"),
+        ("[sources.ema]\ninterval_hours = 1e12\n", "less than or equal to 8760"),
+        (
+            '[[recipients]]\nemail = "a@b.c"\n[[recipients.subscriptions]]\nkinds = ["aproval"]\n',
+            "unknown event kind",
+        ),
+        ("[operators]\nstale_after_hours = { emma = 72 }\n", "unknown source"),
+        ('[operators]\nemails = ["not an address"]\n', "is not an email address"),
+        ('[mail]\nsender = "x\\nBcc: y@z"\n', "is not an email address"),
+        ('[mail]\ntemplates = "/no/such/folder"\n', "templates folder not found"),
+    ],
+)
+def test_bad_config_is_refused_when_read(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load(path, env={})
