@@ -449,3 +449,47 @@ def test_a_window_is_said_in_words(start: str, end: str, words: str) -> None:
     s = dt.datetime.fromisoformat(start).replace(tzinfo=utc)
     e = dt.datetime.fromisoformat(end).replace(tzinfo=utc)
     assert window_words(s, e, "Europe/London") == words
+
+
+def test_a_channel_gets_the_digest_through_the_outbox_once(
+    store: Store, httpserver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recipient's Slack/Teams/webhook channel (an Apprise URL; here Apprise's json://
+    against a real local HTTP server) gets the same digest, claimed and sent once; its
+    secret comes from the environment."""
+    import json as jsonlib
+
+    from regtrack.config import RecipientConfig, SubscriptionConfig
+
+    received: list[dict[str, Any]] = []
+
+    def hook(request: Any) -> Any:
+        from werkzeug import Response
+
+        assert request.headers.get("X-Token") == "s3cret"
+        received.append(jsonlib.loads(request.data))
+        return Response("ok")
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(hook)
+    monkeypatch.setenv("HOOK_TOKEN", "s3cret")
+    cfg = config()
+    url = f"json://127.0.0.1:{httpserver.port}/hook?+X-Token=${{HOOK_TOKEN}}"
+    cfg = cfg.model_copy(update={"recipients": [RecipientConfig(
+        email="alice@example.org", channels=[url],
+        subscriptions=[SubscriptionConfig(frequency="immediate", products=["selinexor"])],
+    )]})  # fmt: skip
+    replay(store, cfg, DATA / "report_2024-09-01.json")
+    T0 = clock()
+    Alerts(cfg, store, Renderer()).digest_round(T0)
+    replay(store, cfg, DATA / "report_2024-11-21.json")
+    T1 = T0 + dt.timedelta(minutes=15)
+    Alerts(cfg, store, Renderer()).digest_round(T1)
+    backend = FileBackend(Path(cfg.mail.directory))
+    deliver(store, backend, cfg.mail, T1)
+    deliver(store, backend, cfg.mail, T1 + dt.timedelta(minutes=5))
+    digests = [r for r in received if "digest" in r["title"]]
+    assert len(digests) == 1 and "conversion to full authorisation" in digests[0]["message"]
+    with store.reading() as read:
+        sent = [m.recipient for m in read.messages_in("sent")]
+    assert f"channel:{url}" in sent  # stored with the variable, never the secret
+    assert not any("s3cret" in r for r in sent)

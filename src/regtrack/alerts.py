@@ -144,7 +144,9 @@ class Alerts:
                 else []
             )
             if subs and chosen:
-                messages.append(self._digest(recipient, subs, frequency, start, end, chosen, late))
+                email = self._digest(recipient, subs, frequency, start, end, chosen, late)
+                messages.append(email)
+                messages += [_to_channel(email, url) for url in recipient.channels]
         out.windows.append((frequency, start, end))
         if dry_run:
             out.previews += [preview(m["content"]) for m in messages]
@@ -312,6 +314,15 @@ def _sub_name(recipient: RecipientConfig, sub: SubscriptionConfig) -> str:
 
 def _aliases(name: str, aliases: Iterable[Any]) -> str:
     return ", ".join(sorted({a.name for a in aliases if a.name.casefold() != name.casefold()}))
+
+
+def _to_channel(message: dict[str, Any], url: str) -> dict[str, Any]:
+    """The same message for one of the recipient's chat channels (its own Message-ID, so the
+    outbox claims and retries it on its own)."""
+    return message | {
+        "message_id": stable_id(message["message_id"], url),
+        "recipient": f"channel:{url}",
+    }
 
 
 def _covers(sub: SubscriptionConfig, event: EventRow) -> bool:

@@ -222,6 +222,17 @@ class RecipientConfig(_Strict):
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     name: str | None = None
     subscriptions: list[SubscriptionConfig] = Field(min_length=1)
+    #: Apprise URLs (Slack, Teams, Discord, webhooks…) that get the same digests as the email,
+    #: through the same outbox. Secrets come from the environment: `${SLACK_TOKEN}`.
+    channels: list[str] = []
+
+    @field_validator("channels")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if "://" not in url or any(c in url for c in "\r\n "):
+                raise ValueError(f"{url!r} is not an Apprise URL (scheme://…)")
+        return value
 
 
 def _address(value: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .config import MailConfig
 from .errors import MailError
-from .mail import Backend, FileBackend
+from .mail import Backend, ChannelBackend, FileBackend
 from .store import Store
 
 
@@ -29,6 +29,8 @@ class Delivery:
     uncertain: int = 0
 
 
+#: The outbox's recipient of a message for a chat channel: "channel:" and its Apprise URL.
+CHANNEL = "channel:"
 #: A message claimed longer ago than this is not being sent by a live process (an SMTP
 #: hand-over takes seconds; its timeout is 30 s): its delivery is uncertain.
 CLAIM_GRACE = dt.timedelta(minutes=10)
@@ -63,7 +65,12 @@ def deliver(store: Store, backend: Backend, mail: MailConfig, now: dt.datetime) 
         if not mine:
             continue
         try:
-            backend.send(_email(message.content))
+            if message.recipient.startswith(CHANNEL):
+                ChannelBackend().send(
+                    message.recipient.removeprefix(CHANNEL), _email(message.content)
+                )
+            else:
+                backend.send(_email(message.content))
         except MailError as err:
             if message.purpose == "operator":
                 _fallback(mail, message.content, err)

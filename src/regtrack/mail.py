@@ -106,6 +106,30 @@ class SMTPBackend:
         return None  # SMTP cannot be asked what it has already received
 
 
+class ChannelBackend:
+    """Sends a composed message to an Apprise URL (Slack, Teams, Discord, a webhook…): its
+    subject as the title, its text part as the body. `${NAME}` in the URL is read from the
+    environment when sending, so secrets never sit in the config or the outbox."""
+
+    def __init__(self, environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
+        self.environ = environ
+
+    def send(self, url: str, message: EmailMessage) -> None:
+        import apprise
+
+        missing = [n for n in re.findall(r"\$\{(\w+)\}", url) if not self.environ.get(n)]
+        if missing:
+            raise MailError(f"channel {url}: set {', '.join(missing)}", permanent=True)
+        target = re.sub(r"\$\{(\w+)\}", lambda m: self.environ[m[1]], url)
+        notifier = apprise.Apprise()
+        if not notifier.add(target):
+            raise MailError(f"channel {url}: not a URL Apprise knows", permanent=True)
+        body = message.get_body(("plain",))
+        text = body.get_content() if isinstance(body, EmailMessage) else ""
+        if not notifier.notify(title=str(message["Subject"]), body=text):
+            raise MailError(f"channel {url} did not take the message")
+
+
 def _envelope(client: smtplib.SMTP, message: EmailMessage) -> None:
     """MAIL FROM and RCPT TO: everything before the message itself (safe to retry)."""
     from email.utils import getaddresses
