@@ -15,13 +15,19 @@ CHECKS = {
     "ruff check": [sys.executable, "-m", "ruff", "check", "."],
     "ruff format": [sys.executable, "-m", "ruff", "format", "--check", "."],
     "mypy": [sys.executable, "-m", "mypy"],
+    # The import contracts in pyproject.toml: sources independent, the layers in order.
+    "import contracts": [
+        sys.executable,
+        "-c",
+        "from importlinter.cli import lint_imports_command as c; c()",
+    ],
 }
 
 
 @pytest.mark.checks
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_static_checks_pass(name: str) -> None:
-    module = CHECKS[name][2]
+    module = "importlinter" if name == "import contracts" else CHECKS[name][2]
     if (
         shutil.which(module) is None
         and subprocess.run(

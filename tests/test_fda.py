@@ -321,7 +321,7 @@ def test_old_decisions_published_late_are_history_not_news(store: Store, tmp_pat
 def test_a_digest_reads_like_a_briefing(tmp_path: Path) -> None:
     """The third release through a daily digest: the new approval above the variations, the
     three variations of one product in one line, the late history as one summary line."""
-    from regtrack.alerts import Alerts
+    from regtrack.alerts import Alerts, Round
     from regtrack.config import MailConfig, RecipientConfig, SubscriptionConfig
     from regtrack.digest import Renderer
 
@@ -343,8 +343,8 @@ def test_a_digest_reads_like_a_briefing(tmp_path: Path) -> None:
     replay(store, release(tmp_path, RELEASE_3), cfg)
     alerts = Alerts(cfg, store, Renderer())
     end = start + dt.timedelta(hours=1)
-    alerts._window("daily", start, end, round_ := __import__("regtrack.alerts").alerts.Round(),
-                   dry_run=True)  # fmt: skip
+    round_ = Round()
+    alerts._window("daily", start, end, round_, dry_run=True)
     (text,) = round_.previews
     assert text.startswith("From: ")
     assert "Content-Transfer-Encoding" not in text  # readable, not raw MIME

@@ -37,18 +37,3 @@ def test_unknown_source_lists_the_known_ones() -> None:
         UnknownSourceError, match=r"unknown source 'emma' \(known: ema, fda, mhra, nice, smc\)"
     ):
         sources.get("emma", Config())
-
-
-def test_sources_never_import_each_other() -> None:
-    import ast
-    from pathlib import Path
-
-    root = Path(sources.__file__).parent
-    names = set(sources.SOURCES)
-    for path in root.rglob("*.py"):
-        own = path.relative_to(root).parts[0].removesuffix(".py")
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                first = node.module.split(".")[0]
-                if (node.level == 1 and path.parent == root) or node.level == 2:
-                    assert first not in names - {own}, f"{path} imports source {first}"

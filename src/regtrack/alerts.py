@@ -85,10 +85,6 @@ class Round:
     composed: list[tuple[str, str]] = field(default_factory=list)  # (recipient, subject)
     windows: list[tuple[str, dt.datetime, dt.datetime]] = field(default_factory=list)
     previews: list[str] = field(default_factory=list)
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    uncertain: int = 0
 
 
 class Alerts:

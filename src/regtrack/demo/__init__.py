@@ -6,7 +6,6 @@ switch of selinexor from conditional to full authorisation in between, sends the
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import threading
@@ -182,7 +181,3 @@ def run(folder: Path, cycle: Callable[[Path], list[tuple[str, str | None]]]) -> 
             text = body.get_content() if body is not None else ""
             result.digest_text = f"Subject: {message['Subject']}\n\n{text}"
     return result
-
-
-def today() -> dt.date:
-    return dt.date.today()
