@@ -144,3 +144,37 @@ def test_bad_config_is_refused_when_read(tmp_path: Path, text: str, message: str
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load(path, env={})
+
+
+def test_a_status_column_empty_in_every_row_is_a_shape_failure(
+    store: Store, small_config: Config, tmp_path: Path
+) -> None:
+    rows = json.loads((DATA / "ema" / "report_2024-09-01.json").read_text())
+    path = tmp_path / "empty.json"
+    path.write_text(json.dumps([r | {"medicine_status": None} for r in rows]))
+    outcome = replay(store, EMAReport.from_config(small_config), path)
+    assert outcome.status == "failed" and "'Medicine status' is empty" in outcome.message  # type: ignore[attr-defined]
+
+
+def test_a_mass_change_of_statuses_is_a_shape_failure_not_news(
+    store: Store, small_config: Config, tmp_path: Path
+) -> None:
+    first = DATA / "ema" / "report_2024-09-01.json"
+    replay(store, EMAReport.from_config(small_config), first)
+    before = len(store.events())
+    rows = json.loads(first.read_text())
+    path = tmp_path / "renamed.json"
+    path.write_text(json.dumps([r | {"medicine_status": "Authorised (renamed)"} for r in rows]))
+    outcome = replay(store, EMAReport.from_config(small_config), path)
+    assert outcome.status == "failed" and "changed status in one document" in outcome.message  # type: ignore[attr-defined]
+    assert len(store.events()) == before
+
+
+def test_openfda_brand_name_as_a_string_is_a_shape_failure(store: Store, tmp_path: Path) -> None:
+    data = json.loads((DATA / "fda" / "openfda_NDA212306_2025-03-10.json").read_text())
+    data["results"][0]["openfda"]["brand_name"] = "XPOVIO"
+    path = tmp_path / "openfda.json"
+    path.write_text(json.dumps(data))
+    outcome = replay(store, FDA.from_config(Config()), path)
+    assert outcome.status == "failed" and "not a list of names" in outcome.message  # type: ignore[attr-defined]
+    assert not any(len(a) == 1 for a in store.alias_names())

@@ -113,6 +113,7 @@ def detect(
                 out.upserts.append(obs)
 
     if result.complete:
+        _mass_status_change(known, result, rules.max_vanished_fraction)
         observed = {obs.reference for obs in result.observations}
         # A record only ever seen in partial documents (a fresher API) cannot vanish from the
         # complete register that has not caught up with it yet.
@@ -128,6 +129,25 @@ def detect(
             )
         add([_removed(ref, known[ref], result) for ref in out.vanished], False)
     return out
+
+
+def _mass_status_change(known: Mapping[str, Known], result: ParseResult, fraction: float) -> None:
+    """So many records changing status in one register document is its vocabulary or a lookup
+    table that changed (a renumbered status table), not news: a shape error, gated like mass
+    vanishing. Records whose digest says unchanged were not loaded and did not change."""
+    changed = 0
+    for obs in result.observations:
+        before = known.get(obs.reference)
+        if before is None or before.fields is None or "status" not in before.fields:
+            continue
+        changed += before.fields.get("status") != obs.fields.get("status")
+    present = sum(1 for k in known.values() if k.present)
+    allowed = max(VANISHED_FLOOR, fraction * present)
+    if changed > allowed:
+        raise ShapeError(
+            f"{changed} of {present} known records changed status in one document (more than "
+            f"{allowed:.0f} allowed): the document's vocabulary changed, not the register"
+        )
 
 
 def _late(draft: EventDraft, before: dt.date | None) -> bool:

@@ -75,6 +75,14 @@ class EMAReport(Source):
             if fields["category"] != "Human" and not self.settings.include_veterinary:
                 continue
             observations.setdefault(fields["reference"], _observation(fields))
+        # A required column empty in most rows is a layout that changed, not a register in
+        # which every product lost its status (accepted once, it turned the next real report
+        # into a flood of false authorisations).
+        statusless = sum(1 for obs in observations.values() if not obs.fields.get("status"))
+        if observations and statusless > len(observations) / 2:
+            raise ShapeError(
+                f"'Medicine status' is empty in {statusless} of {len(observations)} rows"
+            )
         if count < self.settings.min_rows:
             raise ShapeError(
                 f"only {count} rows (at least {self.settings.min_rows} expected): "

@@ -98,4 +98,13 @@ def _application(result: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...
             item.get("brand_name"), ingredients, item.get("marketing_status")
         )
     openfda = result.get("openfda") or {}
-    return fields, tuple(openfda.get("brand_name") or ())
+    brands = openfda.get("brand_name") or []
+    # A list of names, as openFDA documents it: a bare string would become one alias per
+    # letter, so any other type is the response's shape gone wrong.
+    if not isinstance(openfda, dict) or not (
+        isinstance(brands, list) and all(isinstance(b, str) for b in brands)
+    ):
+        raise ShapeError(
+            f"openFDA {code}: openfda.brand_name is not a list of names: {brands!r:.80}"
+        )
+    return fields, tuple(brands)
