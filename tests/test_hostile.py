@@ -178,3 +178,41 @@ def test_openfda_brand_name_as_a_string_is_a_shape_failure(store: Store, tmp_pat
     outcome = replay(store, FDA.from_config(Config()), path)
     assert outcome.status == "failed" and "not a list of names" in outcome.message  # type: ignore[attr-defined]
     assert not any(len(a) == 1 for a in store.alias_names())
+
+
+def test_a_document_does_not_choose_the_hosts_regtrack_fetches(
+    httpserver: HTTPServer, sqlite_store: Store
+) -> None:
+    """The report's "Medicine URL" naming another host (a loopback admin page, here
+    127.0.0.1 while the source is configured on localhost) is not fetched, and neither is a
+    redirect to it."""
+    from regtrack.config import EMAConfig, SourcesConfig
+
+    admin: list[str] = []
+    httpserver.expect_request("/admin").respond_with_handler(
+        lambda r: admin.append(r.path) or Response("secret")  # type: ignore[func-returns-value]
+    )
+    rows = json.loads((DATA / "ema" / "report_2024-09-01.json").read_text())
+    other = f"http://127.0.0.1:{httpserver.port}"  # the same server, by another host name
+    rows[0]["medicine_url"] = f"{other}/admin"
+    httpserver.expect_request("/report.json").respond_with_json(rows)
+    httpserver.expect_request("/moved").respond_with_data(
+        "", status=302, headers={"Location": f"{other}/admin"}
+    )
+    local = f"http://localhost:{httpserver.port}"
+    from regtrack.config import ProductConfig
+
+    config = Config(
+        products=[ProductConfig(name="selinexor")],  # a first poll follows tracked ones
+        fetch=FetchConfig(robots_txt=False, retries=0, min_interval_seconds=0),
+        sources=SourcesConfig(ema=EMAConfig(url=f"{local}/report.json", min_rows=5,
+                                            follow_pages="new", news_window_days=0)),
+    )  # fmt: skip
+    source = EMAReport.from_config(config)
+    assert "localhost" in source.hosts() and "127.0.0.1" not in source.hosts()
+    outcomes = poll(sqlite_store, source, Fetcher(config.fetch))
+    refused = [o for o in outcomes if "is not one this source fetches from" in o.message]
+    assert refused and admin == []
+    with pytest.raises(FetchError, match=r"host 127\.0\.0\.1 is not one this source fetches"):
+        Fetcher(config.fetch).get("ema", f"{local}/moved", hosts=source.hosts())
+    assert admin == []

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -106,6 +106,7 @@ class Fetcher:
     """
 
     def __init__(self, config: FetchConfig) -> None:
+        self._hosts = threading.local()  # the allowed hosts of the request under way
         self._config = config
         self._session: requests.Session | None = None
         self._last_request: dict[str, float] = {}
@@ -123,7 +124,16 @@ class Fetcher:
         if self._session is None:
             import requests  # deferred: commands that read the store never pay for it
 
-            self._session = requests.Session()
+            fetcher = self
+
+            class Session(requests.Session):
+                def rebuild_auth(self, prepared: Any, response: Any) -> None:
+                    # Called for every redirect hop: the hop must be to an allowed host and
+                    # allowed by that host's robots.txt, like the first request.
+                    super().rebuild_auth(prepared, response)  # type: ignore[no-untyped-call]
+                    fetcher._check_hop(str(prepared.url))
+
+            self._session = Session()
             self._session.headers["User-Agent"] = self.user_agent
             self._session.max_redirects = 10
         return self._session
@@ -137,11 +147,16 @@ class Fetcher:
         last_modified: str | None = None,
         params: dict[str, str] | None = None,
         allow: tuple[int, ...] = (),
+        hosts: frozenset[str] | None = None,
     ) -> Document | None:
         """The document at `url`, or None when the server says it has not changed (304).
 
         `params` are sent but not part of the document's URL (an API key is never stored);
-        statuses in `allow` are documents too (an API's 404 "no matches")."""
+        statuses in `allow` are documents too (an API's 404 "no matches"); `hosts`, when
+        given, are the only hosts the request and each of its redirects may go to (a
+        document names the URLs regtrack follows: it does not choose the hosts)."""
+        self._hosts.value = hosts
+        self._check_host(url)
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -216,6 +231,20 @@ class Fetcher:
         except requests.RequestException as err:
             raise FetchError(f"cannot fetch {url}: {err}", url=url) from err
 
+    def _check_host(self, url: str) -> None:
+        allowed = getattr(self._hosts, "value", None)
+        host = (urlsplit(url).hostname or "").lower()
+        if allowed is not None and host not in allowed:
+            raise FetchError(
+                f"{url}: host {host or '(none)'} is not one this source fetches from "
+                f"({', '.join(sorted(allowed))})",
+                url=url,
+            )
+
+    def _check_hop(self, url: str) -> None:
+        self._check_host(url)
+        self._check_robots(url)
+
     def _lock(self, host: str) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(host, threading.Lock())
@@ -227,6 +256,7 @@ class Fetcher:
         parts = urlsplit(url)
         key = f"{parts.scheme}://{parts.netloc}"
         if key not in self._robots:
+            self._robots[key] = None  # while it is read: a robots.txt that redirects ends here
             self._robots[key] = self._read_robots(f"{key}/robots.txt")
         rules = self._robots[key]
         if rules is not None and not rules.can_fetch(self.user_agent, url):

@@ -87,10 +87,11 @@ def poll(
     seen = set(queue)
     # What this source's feeds were last time: two queries per poll, not two per page.
     lasts, parsed_before = store.last_snapshots(source.name)
+    hosts = source.hosts()
     while queue and len(outcomes) < MAX_DOCUMENTS:
         url = queue.popleft()
         outcome = _fetch_and_process(
-            store, source, fetcher, url, lasts.get(url), url in parsed_before
+            store, source, fetcher, url, lasts.get(url), url in parsed_before, hosts
         )
         outcomes.append(outcome)
         for url in outcome.follow:
@@ -137,6 +138,7 @@ def _fetch_and_process(
     url: str,
     last: Snapshot | None,
     parsed_before: bool,
+    hosts: frozenset[str] | None = None,
 ) -> PollOutcome:
     usable = last is not None and last.parse_ok
     try:
@@ -147,6 +149,7 @@ def _fetch_and_process(
             last_modified=last.last_modified if last and usable else None,
             params=source.request_params(url),
             allow=source.document_statuses(url),
+            hosts=hosts,
         )
     except FetchError as err:
         return PollOutcome(source.name, url, "failed", str(err))

@@ -67,6 +67,25 @@ class Source(ABC):
         """Share of known records that may vanish in one document before it is a shape error."""
         return 0.05
 
+    #: The body's own hosts, besides those of the configured URLs.
+    body_hosts: ClassVar[frozenset[str]] = frozenset()
+
+    def hosts(self) -> frozenset[str]:
+        """The hosts this source fetches from: its body's, and those its configuration
+        names. A URL a document names (a "Medicine URL", a listing's link) on any other host
+        is not followed, and neither is a redirect to one."""
+        from urllib.parse import urlsplit
+
+        settings = getattr(self, "settings", None)
+        values: list[Any] = list(settings.model_dump().values()) if settings is not None else []
+        urls = [*self.feeds()]
+        for value in values:
+            urls += [
+                v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)
+            ]
+        found = {urlsplit(u.replace("{", "").replace("}", "")).hostname for u in urls if "://" in u}
+        return frozenset({h.lower() for h in found if h}) | self.body_hosts
+
     def document_statuses(self, url: str) -> tuple[int, ...]:
         """HTTP error statuses whose body is still a document at this URL (an API's 404
         "no matches"); anywhere else they are fetch failures."""

@@ -29,6 +29,7 @@ from . import forms, rules, union
 class EMAReport(Source):
     name = "ema"
     agency = Agency.EMA
+    body_hosts = frozenset({"www.ema.europa.eu", "ec.europa.eu", "health.ec.europa.eu"})
     description = "EMA medicines report (XLSX or JSON), EPAR pages and the EC Union Register"
     document_kinds = (
         "ema-medicines-report-xlsx",

@@ -17,6 +17,7 @@ ZIP_KIND, JSON_KIND = "fda-datafiles-zip", "openfda-drugsfda-json"
 class FDA(Source):
     name = "fda"
     agency = Agency.FDA
+    body_hosts = frozenset({"www.fda.gov", "api.fda.gov", "www.accessdata.fda.gov"})
     description = "Drugs@FDA data files (whole US register) and openFDA drugsfda queries"
     document_kinds = (ZIP_KIND, JSON_KIND)
 

@@ -20,6 +20,9 @@ KINDS = ("mhra-grants-publication", "mhra-grants-pdf", "mhra-announcements", "mh
 class MHRA(Source):
     name = "mhra"
     agency = Agency.MHRA
+    body_hosts = frozenset(
+        {"www.gov.uk", "assets.publishing.service.gov.uk", "products.mhra.gov.uk"}
+    )
     description = "MHRA grants register (PDF lists), announcements and SmPC wording"
     document_kinds = KINDS
     rules: ClassVar[Any] = rules

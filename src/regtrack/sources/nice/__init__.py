@@ -16,6 +16,7 @@ from . import documents, records, rules
 class NICE(Source):
     name = "nice"
     agency = Agency.NICE
+    body_hosts = frozenset({"www.nice.org.uk", "api.nice.org.uk"})
     description = "NICE technology appraisals: listings, TA pages and in-development projects"
     document_kinds = (
         "nice-listing-page",

@@ -16,6 +16,7 @@ from . import documents, rules
 class SMC(Source):
     name = "smc"
     agency = Agency.SMC
+    body_hosts = frozenset({"www.scottishmedicines.org.uk", "scottishmedicines.org.uk"})
     description = "Scottish Medicines Consortium advice: listing and advice pages"
     document_kinds = ("smc-listing-json", "smc-listing-page", "smc-advice-page")
 
