@@ -129,7 +129,12 @@ def test_default_schedule() -> None:
 
 
 def test_smc_is_read_daily_in_its_publication_week_only() -> None:
-    skip = daemon._not_smc_week
+    from regtrack.config import Config
+    from regtrack.sources.smc import SMC
+
+    (schedule,) = SMC.from_config(Config()).schedules()
+    skip = schedule.skip
+    assert skip is not None and schedule.cron == {"hour": 10, "minute": 30}
     # November 2026: second Monday is the 9th.
     assert not skip(dt.datetime(2026, 11, 9, tzinfo=dt.UTC)) and not skip(
         dt.datetime(2026, 11, 13, tzinfo=dt.UTC)

@@ -79,7 +79,7 @@ def jobs(
     out = []
     zone = config.mail.timezone
     for source in sources:
-        out += _source_jobs(config, store, source, fetcher)
+        out += _source_jobs(store, source, fetcher)
     hour, minute = (int(x) for x in config.mail.daily_at.split(":"))
 
     def digest(frequencies: list[str]) -> Callable[[], JobResult]:
@@ -157,15 +157,15 @@ def jobs(
     return out
 
 
-def _source_jobs(config: Config, store: Store, source: Source, fetcher: Fetcher) -> list[Job]:
+def _source_jobs(store: Store, source: Source, fetcher: Fetcher) -> list[Job]:
+    """A source's jobs, from the schedules it declares: the daemon knows no body by name."""
+
     def polling(
-        feeds: list[str] | None, skip: Callable[[dt.datetime], bool] | None = None
+        feeds: list[str] | None, skip: Callable[[dt.datetime], bool] | None, reason: str
     ) -> Callable[[], JobResult]:
         def run() -> JobResult:
             if skip is not None and skip(utcnow()):
-                return JobResult(
-                    "skipped: not the publication week", fields={"source": source.name}
-                )
+                return JobResult(f"skipped: {reason}", fields={"source": source.name})
             outcomes = poll(store, source, fetcher, feeds=feeds)
             news = sum(len(o.news) for o in outcomes)
             failed = [o.message for o in outcomes if o.status == "failed"]
@@ -187,41 +187,20 @@ def _source_jobs(config: Config, store: Store, source: Source, fetcher: Fetcher)
 
         return run
 
-    settings: Any = getattr(config.sources, source.name)
-    hours = dt.timedelta(hours=settings.interval_hours)
-    jitter = int(min(600, hours.total_seconds() / 20))
-    if source.name == "fda":
-        register, *queries = source.feeds()
-        # Drugs@FDA data files are released on Tuesdays (US Eastern): read them on Wednesday.
-        weekly = CronTrigger(day_of_week="wed", hour=9, timezone="America/New_York", jitter=600)
-        daily = dt.timedelta(hours=settings.openfda_interval_hours)
-        out = [Job("fda", weekly, polling([register]), None, dt.timedelta(hours=12))]
-        if queries:
-            out.append(
-                Job(
-                    "fda-openfda",
-                    IntervalTrigger(hours=daily.total_seconds() / 3600, jitter=jitter),
-                    polling(queries),
-                    daily,
-                    daily / 2,
-                )
-            )
-        return out
-    if source.name == "smc":
-        # Advice is published on the second Monday of the month: daily that week, weekly otherwise.
-        trigger = CronTrigger(hour=10, minute=30, timezone="Europe/London", jitter=jitter)
-        skip = _not_smc_week if settings.publication_week_only else None
-        return [Job("smc", trigger, polling(None, skip=skip), None, dt.timedelta(hours=12))]
-    trigger = IntervalTrigger(hours=hours.total_seconds() / 3600, jitter=jitter)
-    return [Job(source.name, trigger, polling(None), hours, hours / 2)]
-
-
-def _not_smc_week(now: dt.datetime) -> bool:
-    day = now.date()
-    first = day.replace(day=1)
-    second_monday = first + dt.timedelta(days=(7 - first.weekday()) % 7 + 7)
-    in_week = second_monday <= day < second_monday + dt.timedelta(days=7)
-    return not in_week and day.weekday() != 0
+    out = []
+    for schedule in source.schedules():
+        trigger: BaseTrigger
+        period: dt.timedelta | None = None
+        if schedule.every_hours is not None:
+            period = dt.timedelta(hours=schedule.every_hours)
+            jitter = int(min(600, period.total_seconds() / 20))
+            trigger = IntervalTrigger(hours=schedule.every_hours, jitter=jitter)
+        else:
+            trigger = CronTrigger(**(schedule.cron or {}), timezone=schedule.timezone, jitter=600)
+        feeds = list(schedule.feeds) if schedule.feeds is not None else None
+        run = polling(feeds, schedule.skip, schedule.skip_reason)
+        out.append(Job(schedule.job, trigger, run, period, dt.timedelta(hours=schedule.gap_hours)))
+    return out
 
 
 class Runner:

@@ -5,8 +5,10 @@ Nothing here fetches or stores; `poll` drives these methods and `detect` calls t
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..config import Config
@@ -18,6 +20,24 @@ def _looks_like_text(content: bytes) -> bool:
     """A page or JSON answer, not a PDF, zip or other binary file."""
     head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
     return head[:1] in (b"<", b"{", b"[") and b"\x00" not in head
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When one of a source's jobs runs, said as data (the daemon makes the triggers):
+    every `every_hours`, or at a `cron` time (apscheduler's cron fields) in `timezone`."""
+
+    job: str
+    #: The feeds the job polls (None: all the source's feeds).
+    feeds: tuple[str, ...] | None = None
+    every_hours: float | None = None
+    cron: Mapping[str, Any] | None = None
+    timezone: str = "UTC"
+    #: Servers sharing a database do not start the job again within this many hours.
+    gap_hours: float = 12.0
+    #: A day on which the job has nothing to do: it runs and says so (SMC outside its week).
+    skip: Callable[[dt.datetime], bool] | None = None
+    skip_reason: str = ""
 
 
 class Source(ABC):
@@ -85,6 +105,12 @@ class Source(ABC):
             ]
         found = {urlsplit(u.replace("{", "").replace("}", "")).hostname for u in urls if "://" in u}
         return frozenset({h.lower() for h in found if h}) | self.body_hosts
+
+    def schedules(self) -> list[Schedule]:
+        """The source's jobs and when they run: by default one, every `interval_hours` of
+        its config section (a source whose body publishes to a rhythm says so itself)."""
+        hours = float(getattr(getattr(self, "settings", None), "interval_hours", 24.0))
+        return [Schedule(self.name, every_hours=hours, gap_hours=hours / 2)]
 
     def document_statuses(self, url: str) -> tuple[int, ...]:
         """HTTP error statuses whose body is still a document at this URL (an API's 404

@@ -8,7 +8,7 @@ from ...config import Config, FDAConfig
 from ...errors import ShapeError
 from ...fetch import Document
 from ...model import PARTIAL, Agency, ParseResult
-from ..base import Source
+from ..base import Schedule, Source
 from . import datafiles, openfda, rules, shape
 
 ZIP_KIND, JSON_KIND = "fda-datafiles-zip", "openfda-drugsfda-json"
@@ -40,6 +40,20 @@ class FDA(Source):
                 self.settings.batch_size, self.settings.page_size,
             )  # fmt: skip
         return urls
+
+    def schedules(self) -> list[Schedule]:
+        """Drugs@FDA data files are released on Tuesdays (US Eastern): read on Wednesdays.
+        openFDA, fresher for the tracked products, daily."""
+        register, *queries = self.feeds()
+        weekly = Schedule(
+            "fda", (register,), cron={"day_of_week": "wed", "hour": 9},
+            timezone="America/New_York", gap_hours=12,
+        )  # fmt: skip
+        if not queries:
+            return [weekly]
+        daily = self.settings.openfda_interval_hours
+        return [weekly, Schedule("fda-openfda", tuple(queries), every_hours=daily,
+                                 gap_hours=daily / 2)]  # fmt: skip
 
     @property
     def max_vanished_fraction(self) -> float:

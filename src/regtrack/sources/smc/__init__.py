@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
 from typing import Any, ClassVar
 
@@ -9,7 +10,7 @@ from ...config import Config, SMCConfig
 from ...fetch import Document
 from ...model import Agency, NameKind, Observation, ParseResult, ProductName
 from ...names import normalise
-from ..base import Source
+from ..base import Schedule, Source
 from . import documents, rules
 
 
@@ -32,6 +33,15 @@ class SMC(Source):
 
     def feeds(self) -> list[str]:
         return [self.settings.listing_url]
+
+    def schedules(self) -> list[Schedule]:
+        """Advice is published on the second Monday of the month: daily that week (10:30,
+        London), on Mondays otherwise."""
+        skip = _not_publication_week if self.settings.publication_week_only else None
+        return [
+            Schedule("smc", cron={"hour": 10, "minute": 30}, timezone="Europe/London",
+                     skip=skip, skip_reason="not the publication week")
+        ]  # fmt: skip
 
     def replay_url(self, content: bytes) -> str | None:
         head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -73,3 +83,11 @@ class SMC(Source):
                 continue
             urls.append(obs.fields["url"])
         return urls
+
+
+def _not_publication_week(now: dt.datetime) -> bool:
+    day = now.date()
+    first = day.replace(day=1)
+    second_monday = first + dt.timedelta(days=(7 - first.weekday()) % 7 + 7)
+    in_week = second_monday <= day < second_monday + dt.timedelta(days=7)
+    return not in_week and day.weekday() != 0
