@@ -1,0 +1,82 @@
+"""Cases as data: every recorded input under tests/data/<body>/ beside its
+`<case>.expected.json`: what the source reads from it alone (document kind, records, the names
+and history events of each) or the shape error it must raise. `python -m tests.cases --write`
+writes the expected files anew from the parsers, for review in the diff; the test compares.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from regtrack import sources
+from regtrack.config import Config, EMAConfig, FDAConfig, SourcesConfig
+from regtrack.errors import ShapeError
+from regtrack.fetch import Document
+
+DATA = Path(__file__).parent / "data"
+BODIES = ("ema", "fda", "mhra", "nice", "smc")
+#: Inputs whose .expected.json says something else (the news a second document brings).
+OTHER = {"report_2024-11-21", "release_2025-03-04", "release_2025-06-03"}
+CONFIG = Config(
+    sources=SourcesConfig(
+        ema=EMAConfig(min_rows=5, max_vanished_fraction=0.2), fda=FDAConfig(min_applications=1)
+    )
+)
+WHEN = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+#: The details that say what an event means (the rest is evidence for people).
+DETAILS = ("outcome", "conditional", "accelerated", "exceptional", "procedure", "reason",
+           "inferred", "status")  # fmt: skip
+
+
+def inputs() -> list[Path]:
+    return sorted(
+        p
+        for body in BODIES
+        for p in (DATA / body).iterdir()
+        if p.is_file() and not p.name.endswith(".expected.json") and p.stem not in OTHER
+    )
+
+
+def expected_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.expected.json")
+
+
+def read(path: Path) -> dict[str, Any]:
+    """What the source of the input's folder reads from it, as data."""
+    source = sources.get(path.parent.name, CONFIG)
+    content = path.read_bytes()
+    url = source.replay_url(content) or ""
+    try:
+        result = source.parse(Document(source.name, url, content, WHEN, replayed_from=path.name))
+    except ShapeError as err:
+        return {"error": str(err)}
+    records = []
+    for obs in result.observations:
+        events = [
+            {"kind": d.kind.value, "reference": d.reference, "key": d.key,
+             "event_date": d.event_date.isoformat() if d.event_date else None,
+             "date_kind": d.date_kind.value, "approximate": d.date_approximate,
+             "details": {k: d.details[k] for k in DETAILS if k in d.details}}
+            for d in source.history(obs, result)
+        ]  # fmt: skip
+        records.append(
+            {
+                "reference": obs.reference,
+                "names": sorted({n.name for n in obs.names}),
+                "history": events,
+            }
+        )
+    return {"document_kind": result.document_kind, "complete": result.complete,
+            "records": records}  # fmt: skip
+
+
+if __name__ == "__main__" and "--write" in sys.argv:
+    for case in inputs():
+        expected_path(case).write_text(
+            json.dumps(read(case), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        print(f"wrote {expected_path(case).relative_to(DATA)}")
