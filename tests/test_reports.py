@@ -322,3 +322,23 @@ def test_real_report_brands_of_one_substance(tmp_path: Path, ema_sample: Path) -
         "Rybelsus authorised since 2020-04-03 (EMEA/H/C/004953); "
         "Wegovy authorised since 2022-01-06 (EMEA/H/C/005422)"
     )
+
+
+def test_each_event_links_to_the_most_specific_page(demo: tuple[Path, str]) -> None:
+    data = json.loads(run(demo[0], "timeline", "selinexor", "--format", "json"))
+    links = {(e["agency"], e["kind"], e["reference"]): e["link"] for e in data["events"]}
+    assert links[("EMA", "authorisation", "EMEA/H/C/005127")].endswith("/ema/epar/nexpovio")
+    # The Union Register page gave the switch its exact date: the switch links there.
+    assert links[("EMA", "conversion_to_full", "EMEA/H/C/005127")].endswith("/ec/h1537.htm")
+    assert links[("FDA", "authorisation", "NDA212306")] == (
+        "https://www.accessdata.fda.gov/scripts/cder/daf/index.cfm?event=overview.process"
+        "&ApplNo=212306"
+    )
+    assert links[("NICE", "hta_decision", "TA970")].endswith("/nice/guidance/ta970")
+    # The feed stays in the evidence's source_url.
+    assert all(e["source_url"] for e in data["events"])
+    html = run(demo[0], "timeline", "selinexor", "--format", "html")
+    assert (
+        'href="https://www.accessdata.fda.gov/scripts/cder/daf/index.cfm?event=overview.process&amp;ApplNo=212306"'
+        in html
+    )

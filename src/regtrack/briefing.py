@@ -40,7 +40,7 @@ def event_view(e: EventRow) -> dict[str, Any]:
         "kind": describe(e),
         "reference": e.reference,
         "evidence": e.evidence.split("\n")[-1],
-        "url": e.source_url,
+        "url": e.link or e.source_url,
         "marks": marks(e),
         "highlight": e.kind == EventKind.CONVERSION_TO_FULL,
     }

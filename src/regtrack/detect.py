@@ -218,6 +218,9 @@ def refine(stored: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any] 
         details.pop("date_missing", None)
     if new.get("brand") and not stored.get("brand"):
         update["brand"] = new["brand"]
+    # The page that gave the exact date (the Union Register's) is the event's page from then.
+    if new.get("link") and (not stored.get("link") or update.get("event_date")):
+        update["link"] = new["link"]
     if details != stored["details"]:
         update["details"] = details
     if update and new["evidence"] not in stored["evidence"]:

@@ -31,6 +31,7 @@ FIELDS = (
     "detected_at",
     "source",
     "source_url",
+    "link",
     "snapshot_id",
     "evidence",
     "details",
@@ -55,6 +56,7 @@ def event_dict(row: EventRow) -> dict[str, Any]:
         "detected_at": row.detected_at.isoformat(),
         "source": row.source,
         "source_url": row.source_url,
+        "link": row.link,
         "snapshot_id": row.snapshot_id,
         "evidence": row.evidence,
         "details": row.details,
@@ -81,6 +83,9 @@ def describe(row: EventRow) -> str:
     # The initial procedure (0000) of an authorisation says nothing a reader needs.
     if d.get("procedure") and str(d["procedure"]).strip("0"):
         notes.append(str(d["procedure"]))
+    elif d.get("submission") and row.kind != EventKind.AUTHORISATION:
+        # FDA supplements by their number: two on one day are two rows a reader can tell apart.
+        notes.append(str(d["submission"]))
     if d.get("re_examination"):
         notes.append("re-examination")
     return f"{words} ({', '.join(notes)})" if notes else words

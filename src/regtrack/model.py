@@ -252,6 +252,10 @@ class EventBase(SQLModel):
     detected_at: dt.datetime = Field(default_factory=utcnow)
     source: str
     source_url: str
+    #: The most specific public page of what the event is about (the EPAR page, the Union
+    #: Register page that dated it, the NICE or SMC page, the Drugs@FDA application page);
+    #: the feed it was read from stays in source_url.
+    link: str | None = None
     evidence: str
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     backfill: bool = False

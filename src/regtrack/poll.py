@@ -281,7 +281,15 @@ def _parse_and_apply(
         detection = detect(source, known, result, first_poll=first_poll, late_before=late_before)
     except Exception as err:
         return failed(err)
-    stored = tx.apply(source.name, source.agency.value, snapshot, result, detection, known)
+    # Each record's own page when the feed names it; else, for a page, the page itself.
+    page = not result.complete and not document.replayed_from
+    links = {
+        o.reference: source.page_url(o) or (document.url if page else None)
+        for o in result.observations
+    }
+    stored = tx.apply(
+        source.name, source.agency.value, snapshot, result, detection, known, links=links
+    )
     tx.mark_snapshot(snapshot.id, result=result)
     return PollOutcome(
         source.name,

@@ -103,7 +103,7 @@ def render_timeline(
         out += ["", f"_{legend}_", "", "## Evidence", ""]
         out += [
             f"- {r.event_date or '-'} {r.agency} {_md(describe(r))}: {_md(r.evidence)} "
-            f"([source](<{_link(r.source_url)}>))"
+            f"([source](<{_link(r.link or r.source_url)}>))"
             for r in rows
         ]
         return "\n".join(out)
@@ -195,7 +195,7 @@ def _html(
             "reference": r.reference,
             "marks": marks(r),
             "evidence": r.evidence,
-            "url": r.source_url,
+            "url": r.link or r.source_url,
             "conversion": r.kind == EventKind.CONVERSION_TO_FULL,
         }
         for r in rows
@@ -236,7 +236,7 @@ def _ics(product: str, rows: Sequence[EventRow]) -> str:
         entry.add("dtend", row.event_date + dt.timedelta(days=1))
         entry.add("dtstamp", row.detected_at)
         entry.add("description", f"{row.evidence}\n{marks(row)}")
-        entry.add("url", row.source_url)
+        entry.add("url", row.link or row.source_url)
         if row.kind == EventKind.EXPECTED_DATE:
             entry.add("status", "TENTATIVE")
         calendar.add_component(entry)
@@ -274,7 +274,7 @@ def render_atom(rows: Sequence[EventRow], *, title: str, self_url: str | None = 
         ET.SubElement(
             entry, f"{{{ns}}}content", type="text"
         ).text = f"{dated} [{marks(row)}]\n{row.evidence}"
-        ET.SubElement(entry, f"{{{ns}}}link", href=row.source_url)
+        ET.SubElement(entry, f"{{{ns}}}link", href=row.link or row.source_url)
         ET.SubElement(entry, f"{{{ns}}}category", term=row.kind)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
 

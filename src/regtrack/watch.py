@@ -121,7 +121,7 @@ def _message(
                 "event": f"{v.event.agency} {describe(v.event)} {v.event.reference}, "
                 f"{date_text(v.event)}",
                 "evidence": v.event.evidence.split("\n")[-1],
-                "url": v.event.source_url,
+                "url": v.event.link or v.event.source_url,
             }
             for v in verdicts
         ],

@@ -95,6 +95,7 @@ def verdict_dict(v: Any) -> dict[str, Any]:
             "reference": e.reference,
             "event_date": e.event_date.isoformat() if e.event_date else None,
             "source_url": e.source_url,
+            "link": e.link,
             "evidence": e.evidence,
         },
     }
@@ -130,9 +131,8 @@ def render(result: Any, fmt: str, document: str, written: dt.date | None) -> str
         lines += ["", f"- **{head}**" if md else head, f"  “{v.sentence}”"]
         if v.event is not None:
             e = v.event
-            lines.append(
-                f"  {e.agency} {describe(e)} {e.reference}, {date_text(e)}: {e.source_url}"
-            )
+            what = f"{e.agency} {describe(e)} {e.reference}, {date_text(e)}"
+            lines.append(f"  {what}: {e.link or e.source_url}")
         elif v.reason:
             lines.append(f"  ({v.reason})")
     if written is not None:

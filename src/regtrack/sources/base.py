@@ -106,6 +106,11 @@ class Source(ABC):
         found = {urlsplit(u.replace("{", "").replace("}", "")).hostname for u in urls if "://" in u}
         return frozenset({h.lower() for h in found if h}) | self.body_hosts
 
+    def page_url(self, observation: Observation) -> str | None:
+        """The public page of one record (what people open), when the feed gives one."""
+        url = observation.fields.get("url")
+        return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+
     def schedules(self) -> list[Schedule]:
         """The source's jobs and when they run: by default one, every `interval_hours` of
         its config section (a source whose body publishes to a rhythm says so itself)."""

@@ -76,6 +76,7 @@ class EventRow:
     detected_at: dt.datetime
     source: str
     source_url: str
+    link: str | None
     evidence: str
     details: dict[str, Any]
     backfill: bool
@@ -128,7 +129,7 @@ def _near_names(session: Session, norm: str) -> list[str]:
 
 #: Columns added after a table was first created: (table, column, SQL type). `create_all`
 #: makes new tables whole but never alters old ones.
-ADDED_COLUMNS = (("event", "brand", "VARCHAR"),)
+ADDED_COLUMNS = (("event", "brand", "VARCHAR"), ("event", "link", "VARCHAR"))
 
 
 def _upgrade(engine: Engine) -> None:

@@ -215,6 +215,7 @@ class Writer(Reader, OutboxWrites, JobWrites):
         result: ParseResult,
         detection: Detection,
         known: Mapping[str, Known],
+        links: Mapping[str, str | None] | None = None,
     ) -> list[tuple[EventDraft, bool]]:
         """Write one document's state and events; returns the events new to the store.
         `known` is what `known` returned for this source in this transaction."""
@@ -289,6 +290,7 @@ class Writer(Reader, OutboxWrites, JobWrites):
                     "date_kind": draft.date_kind.value, "date_approximate": draft.date_approximate,
                     "published_at": draft.published_at, "detected_at": now, "source": source,
                     "source_url": snapshot.url, "evidence": clean_text(draft.evidence),
+                    "link": (links or {}).get(draft.record or draft.reference),
                     "details": draft.details, "backfill": backfill, "snapshot_id": snapshot.id,
                     "product_id": ids.get(pid, pid),
                 }

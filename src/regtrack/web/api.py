@@ -29,6 +29,7 @@ class EventOut(BaseModel):
     detected_at: dt.datetime
     source: str
     source_url: str
+    link: str | None
     snapshot_id: int | None
     evidence: str
     details: dict[str, Any]

@@ -7,11 +7,14 @@ from typing import Any, ClassVar
 from ...config import Config, FDAConfig
 from ...errors import ShapeError
 from ...fetch import Document
-from ...model import PARTIAL, Agency, ParseResult
+from ...model import PARTIAL, Agency, Observation, ParseResult
 from ..base import Schedule, Source
 from . import datafiles, openfda, rules, shape
 
 ZIP_KIND, JSON_KIND = "fda-datafiles-zip", "openfda-drugsfda-json"
+DRUGS_AT_FDA = (
+    "https://www.accessdata.fda.gov/scripts/cder/daf/index.cfm?event=overview.process&ApplNo="
+)
 
 
 class FDA(Source):
@@ -40,6 +43,11 @@ class FDA(Source):
                 self.settings.batch_size, self.settings.page_size,
             )  # fmt: skip
         return urls
+
+    def page_url(self, observation: Observation) -> str | None:
+        """The application's page on Drugs@FDA."""
+        number = str(observation.fields.get("appl_no") or observation.reference)
+        return f"{DRUGS_AT_FDA}{number}" if number.isdigit() else None
 
     def schedules(self) -> list[Schedule]:
         """Drugs@FDA data files are released on Tuesdays (US Eastern): read on Wednesdays.
