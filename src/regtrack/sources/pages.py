@@ -139,6 +139,30 @@ def labelled(rows: list[str], labels: Iterable[str]) -> dict[str, str]:
     return found
 
 
+def day(value: Any, *formats: str, what: str, optional: bool = False) -> dt.date | None:
+    """The one way a source reads a date: a date cell, or text in one of `formats`
+    ('%d/%m/%Y' by default). Empty is None; anything else unreadable is a ShapeError that
+    names the field (`what`), unless `optional` (text that may or may not be a date)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    formats = formats or ("%d/%m/%Y",)
+    for fmt in formats:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    if optional:
+        return None
+    raise ShapeError(
+        f"{what}: {text[:40]!r} is not a date ({' or '.join(formats or ('%d/%m/%Y',))})"
+    )
+
+
 def long_date(text: str | None) -> dt.date | None:
     """'13 May 2019' -> date(2019, 5, 13); None when there is no such date in the text."""
     match = _DAY_MONTH_YEAR.search(text or "")

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ...errors import ShapeError
-from ..pages import load_json
+from ..pages import day, load_json
 from .columns import COLUMNS, DATES, FLAGS, KEYS, REQUIRED, snake
 
 #: The report's generation stamp is in the EMA's local time (Amsterdam).
@@ -122,7 +122,7 @@ def normalise_row(row: dict[str, Any], number: int) -> dict[str, Any]:
             value = html.unescape(value).replace("\xa0", " ").strip() or None
         try:
             if name in DATES:
-                value = _date(value)
+                value = _date(value, name, number)
             elif name in FLAGS:
                 value = {"Yes": True, "No": False, None: None}[value]
             elif name == "revision" and value is not None:
@@ -139,12 +139,7 @@ def normalise_row(row: dict[str, Any], number: int) -> dict[str, Any]:
     return fields
 
 
-def _date(value: Any) -> str | None:
+def _date(value: Any, name: str, number: int) -> str | None:
     """'26/03/2021' (or a date cell) -> '2021-03-26'."""
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return dt.datetime.strptime(str(value), "%d/%m/%Y").date().isoformat()
+    found = day(value, "%d/%m/%Y", what=f"row {number}, column {COLUMNS[name]!r}")
+    return found.isoformat() if found else None

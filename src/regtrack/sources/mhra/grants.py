@@ -7,13 +7,12 @@ record, with every PL number.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 from typing import Any
 
 from ...errors import ShapeError
-from ..pages import load_json
+from ..pages import day, load_json
 
 COLUMNS = (
     "PL Number",
@@ -87,12 +86,10 @@ def groups(found: list[dict[str, str]]) -> list[dict[str, Any]]:
     """One record per product granted together: its strengths' PL numbers side by side."""
     grouped: dict[tuple[str, ...], dict[str, Any]] = {}
     for row in found:
-        try:
-            granted = dt.datetime.strptime(row["Grant Date"], "%d/%m/%Y").date().isoformat()
-        except ValueError:
-            raise ShapeError(
-                f"grants PDF: bad grant date {row['Grant Date']!r} for {row['PL Number']}"
-            ) from None
+        when = day(row["Grant Date"], what=f"grants PDF: the grant date of {row['PL Number']}")
+        if when is None:
+            raise ShapeError(f"grants PDF: no grant date for {row['PL Number']}")
+        granted = when.isoformat()
         name = row["Licensed Name(s)"]
         brand = (_BRAND.match(name)[1] if _BRAND.match(name) else name).strip(" ,")  # type: ignore[index]
         key = (granted, row["MA Holder"], row["Active Ingredient"], brand)

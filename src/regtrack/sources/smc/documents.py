@@ -174,10 +174,8 @@ def _listing_rows(page: Any, rows: list[str], base_url: str) -> list[dict[str, A
 
 
 def _slash_date(value: str | None) -> dt.date | None:
-    try:
-        return dt.datetime.strptime((value or "").strip(), "%d/%m/%Y").date()
-    except ValueError:
-        return None
+    """A listing's '07/10/2024', where the text may also be written out (then not this)."""
+    return pages.day(value, "%d/%m/%Y", what="SMC listing date", optional=True)
 
 
 def _page_number(url: str) -> int | None:
