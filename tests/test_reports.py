@@ -315,7 +315,13 @@ def test_real_report_brands_of_one_substance(tmp_path: Path, ema_sample: Path) -
     )
     assert "Trudexa" in humira[1]
     trudexa = run(config, "timeline", "Trudexa").splitlines()
-    assert trudexa[2].startswith("EMA: Trudexa authorisation ended (withdrawn)")
+    # The register does not date the withdrawal: no later than the report, never "today".
+    assert trudexa[2].startswith(
+        "EMA: Trudexa authorisation ended (withdrawn) no later than 2024-08-22 (EMEA/H/C/000482)"
+    )
+    assert any(
+        line.startswith("2024-08-22~  EMA   Trudexa  end of authorisation") for line in trudexa
+    )
     semaglutide = run(config, "timeline", "semaglutide").splitlines()
     assert semaglutide[1] == (
         "EMA: Ozempic authorised since 2018-02-08 (EMEA/H/C/004174); "

@@ -97,6 +97,8 @@ def detect(
                 if not past and _late(draft, late_before):
                     past = True
                     draft = replace(draft, details={**draft.details, "late": True})
+                if past:
+                    draft = _bounded(draft, result)
                 out.events.append((_published(draft, result, past), past))
 
     for obs in result.observations:
@@ -158,6 +160,22 @@ def _late(draft: EventDraft, before: dt.date | None) -> bool:
         and not draft.date_approximate
         and draft.date_kind in (DateKind.DECISION, DateKind.OPINION)
         and draft.event_date < before
+    )
+
+
+def _bounded(draft: EventDraft, result: ParseResult) -> EventDraft:
+    """History with no date of its own (a withdrawal the register does not date, seen on a
+    first poll) happened no later than the document that shows it: dated by the document's
+    own date, approximate and marked so; never by the day regtrack happened to look."""
+    if draft.event_date is not None or result.generated_at is None:
+        return draft
+    details = {k: v for k, v in draft.details.items() if k != "date_missing"}
+    return replace(
+        draft,
+        event_date=result.generated_at.date(),
+        date_kind=DateKind.PUBLICATION,
+        date_approximate=True,
+        details={**details, "no_later_than": True},
     )
 
 

@@ -99,7 +99,9 @@ def date_text(row: EventRow) -> str:
 
 def marks(row: EventRow) -> str:
     out = [row.date_kind if row.event_date else "date not published: detected"]
-    if row.date_approximate:
+    if row.details.get("no_later_than"):
+        out = ["no later than"]  # the document's own date: the event is undated
+    elif row.date_approximate:
         out.append("approx.")
     if row.details.get("inferred"):
         out.append("inferred")

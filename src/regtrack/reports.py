@@ -23,10 +23,14 @@ class Status:
     text: str
     since: dt.date | None = None
     approximate: bool = False
+    #: The event is undated: `since` is the date of the document that first showed it.
+    no_later_than: bool = False
 
     def __str__(self) -> str:
         if self.since is None:
             return self.text
+        if self.no_later_than:
+            return f"{self.text} no later than {self.since.isoformat()}"
         return f"{self.text} since {self.since.isoformat()}{'~' if self.approximate else ''}"
 
 
@@ -192,7 +196,8 @@ def _regulator(rows: list[EventRow], agency: str) -> Status | None:
         elif kind == EventKind.TENTATIVE_APPROVAL and state is None:
             state = Status("tentative approval", day, approx)
         elif kind == EventKind.WITHDRAWAL and not d.get("products"):
-            state = Status(f"authorisation ended ({d.get('reason', 'withdrawn')})", day, approx)
+            ended = f"authorisation ended ({d.get('reason', 'withdrawn')})"
+            state = Status(ended, day, approx, bool(d.get("no_later_than")))
         elif kind == EventKind.REFUSAL:
             state = Status("refused", day, approx)
         elif kind == EventKind.SUSPENSION:
