@@ -28,7 +28,7 @@ from regtrack.config import (
     SubscriptionConfig,
 )
 from regtrack.delivery import deliver
-from regtrack.digest import Renderer
+from regtrack.emails import Renderer
 from regtrack.errors import MailError
 from regtrack.mail import FileBackend, SMTPBackend
 from regtrack.operators import operator_round

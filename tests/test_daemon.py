@@ -92,7 +92,7 @@ def test_default_schedule() -> None:
 
     from regtrack import sources
     from regtrack.alerts import Alerts
-    from regtrack.digest import Renderer
+    from regtrack.emails import Renderer
     from regtrack.fetch import Fetcher
     from regtrack.mail import FileBackend
 

@@ -323,7 +323,7 @@ def test_a_digest_reads_like_a_briefing(tmp_path: Path) -> None:
     three variations of one product in one line, the late history as one summary line."""
     from regtrack.alerts import Alerts, Round
     from regtrack.config import MailConfig, RecipientConfig, SubscriptionConfig
-    from regtrack.digest import Renderer
+    from regtrack.emails import Renderer
 
     store = Store.open(f"sqlite:///{tmp_path / 'd.db'}")
     cfg = config().model_copy(

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from .briefing import briefing, event_view, late_history, window_words
 from .config import WEEKDAYS, Config, MailConfig, RecipientConfig, SubscriptionConfig
-from .digest import Renderer, preview, stable_id
+from .emails import Renderer, preview, stable_id
 from .errors import ProductNotFoundError
 from .model import EventKind
 from .store import EventRow, Store

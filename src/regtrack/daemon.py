@@ -121,6 +121,20 @@ def jobs(
 
         hourly = dt.timedelta(hours=1)
         out.append(Job("documents", IntervalTrigger(hours=1), documents, hourly, hourly / 2))
+
+    def deliver_only() -> JobResult:
+        """The outbox job only delivers (retries, uncertain messages): composing is the
+        digest jobs'."""
+        sent = deliver(store, backend, config.mail, utcnow())
+        failed = sent.failed + sent.uncertain
+        return JobResult(
+            f"{sent.sent} sent, {sent.retried} to retry"
+            + (f", {sent.failed} failed, {sent.uncertain} uncertain" if failed else ""),
+            ok=not failed,
+            fields={"sent": sent.sent, "retried": sent.retried, "failed": sent.failed,
+                    "uncertain": sent.uncertain},
+        )  # fmt: skip
+
     every = config.daemon.immediate_minutes
     out += [
         Job(
@@ -149,7 +163,7 @@ def jobs(
         Job(
             "outbox",
             IntervalTrigger(minutes=5),
-            digest([]),
+            deliver_only,
             dt.timedelta(minutes=5),
             dt.timedelta(minutes=2),
         ),

@@ -10,7 +10,7 @@ import socket
 from typing import Any
 
 from .config import Config
-from .digest import Renderer, stable_id
+from .emails import Renderer, stable_id
 from .model import EventKind
 from .store import Store
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from .check import Found, judge, products_in
 from .config import Config, DocumentConfig
-from .digest import Renderer, stable_id
 from .documents import read, sentences, stated_date, text_of
+from .emails import Renderer, stable_id
 from .errors import InputError, ProductNotFoundError, RegtrackError
 from .fetch import Fetcher
 from .store import Store

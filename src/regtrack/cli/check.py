@@ -150,7 +150,7 @@ def render(result: Any, fmt: str, document: str, written: dt.date | None) -> str
 def documents(app: App, send: bool) -> None:
     """The documents kept under watch ([[documents]] in the config), each checked now: its
     owner, how many claims it makes and how many are outdated."""
-    from ..digest import Renderer
+    from ..emails import Renderer
     from ..fetch import Fetcher
     from ..listing import table
     from ..model import utcnow

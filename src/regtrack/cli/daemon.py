@@ -93,7 +93,7 @@ def jobs(app: App) -> list[Any]:
     """The daemon's jobs, built from the config."""
     from .. import daemon, sources
     from ..alerts import Alerts
-    from ..digest import Renderer
+    from ..emails import Renderer
     from ..fetch import Fetcher
     from ..mail import backend_from
 

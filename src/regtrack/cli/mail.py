@@ -28,7 +28,7 @@ def digest(
     alerts into the outbox, and with --send deliver them. --test RECIPIENT sends one test
     message through the configured channel, to see that mail gets through."""
     from ..alerts import FREQUENCIES, Alerts
-    from ..digest import Renderer
+    from ..emails import Renderer
     from ..model import utcnow
 
     now = utcnow()
@@ -59,7 +59,7 @@ def digest(
 def _test_message(app: App, recipient: str, now: dt.datetime) -> None:
     import socket
 
-    from ..digest import Renderer, make_msgid
+    from ..emails import Renderer, make_msgid
     from ..mail import backend_from
 
     if "@" not in recipient or any(c in recipient for c in "\r\n<> "):
