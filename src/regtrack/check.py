@@ -83,6 +83,8 @@ class Found:
 
     verdicts: list[Verdict] = field(default_factory=list)
     unmentioned: list[EventRow] = field(default_factory=list)
+    #: When the document was written, as judged (given, or the date it states).
+    written: dt.date | None = None
 
 
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
@@ -156,7 +158,7 @@ def judge(
 ) -> Found:
     """Each claim against the events of the products it speaks of. `product_names`: a
     normalised alias -> the product's name, for the products the document is about."""
-    found = Found()
+    found = Found(written=written)
     for sentence in sentences:
         named = sorted(products_in(sentence, product_names))
         if not named and len(set(product_names.values())) == 1:

@@ -26,18 +26,19 @@ from .store import Store
 Loader = Callable[[DocumentConfig], tuple[str, bytes]]
 
 
+def read_document(fetcher: Fetcher, where: str) -> tuple[str, bytes]:
+    """A document's name and bytes: an http(s) URL through the one fetcher, else a path."""
+    if where.startswith(("http://", "https://")):
+        fetched = fetcher.get("documents", where)
+        if fetched is None:
+            raise InputError(f"{where}: no content")
+        return where, fetched.content
+    return read(Path(where).expanduser())
+
+
 def loader(fetcher: Fetcher) -> Loader:
     """Read a watched document from its path, or its URL through the one fetcher."""
-
-    def load(document: DocumentConfig) -> tuple[str, bytes]:
-        if document.path is not None:
-            return read(Path(document.path).expanduser())
-        fetched = fetcher.get("documents", document.where)
-        if fetched is None:
-            raise InputError(f"{document.where}: no content")
-        return document.where, fetched.content
-
-    return load
+    return lambda document: read_document(fetcher, document.where)
 
 
 @dataclass
@@ -50,21 +51,33 @@ class Checked:
     newly_outdated: list[Any] = field(default_factory=list)
 
 
-def check_document(store: Store, document: DocumentConfig, load: Loader) -> Found:
-    name, content = load(document)
-    text = text_of(name, content)
-    if document.products:
+def check_text(
+    store: Store, where: str, text: str, products: list[str], written: dt.date | None
+) -> Found:
+    """A document's claims judged against the ledger: of the `products` named, else of those
+    its text names (by aliases of four characters or more: "EU" and "AB" name no medicine);
+    `written`, else the date the document states."""
+    if products:
         names: dict[str, str] = {}
-        for product in document.products:
-            found = store.find_product(product)[0]
-            names |= store.alias_names(found.id)
+        for product in products:
+            names |= store.alias_names(store.find_product(product)[0].id)
     else:
         every = {n: p for n, p in store.alias_names().items() if len(n) >= 4}
         spoken = products_in(text, every)
+        if not spoken:
+            raise InputError(f"{where}: names no product regtrack knows (say which with --product)")
         names = {n: p for n, p in every.items() if p in spoken}
     ids = sorted({store.find_product(p)[0].id or 0 for p in set(names.values())})
-    written = document.written or stated_date(text)
-    return judge(sentences(text), store.events(product_ids=ids), names, written=written)
+    return judge(
+        sentences(text), store.events(product_ids=ids), names, written=written or stated_date(text)
+    )
+
+
+def check_document(store: Store, document: DocumentConfig, load: Loader) -> Found:
+    name, content = load(document)
+    return check_text(
+        store, document.where, text_of(name, content), document.products, document.written
+    )
 
 
 def _key(document: DocumentConfig, verdict: Any) -> str:

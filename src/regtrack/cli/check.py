@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 import click
@@ -27,54 +26,19 @@ def check(
     every sentence that states a regulatory or HTA status, judged current, outdated (since
     when, and by which event) or unknown; with a written date, what changed since that it
     does not mention."""
-    from ..check import judge, products_in
-    from ..documents import sentences, stated_date, text_of
+    from ..documents import text_of
+    from ..fetch import Fetcher
+    from ..watch import check_text, read_document
 
-    name, content = load(app, document)
-    text = text_of(name, content)
-    day = written.date() if written else stated_date(text)
-    if product:
-        found = app.store.find_product(product)[0]
-        names = app.store.alias_names(found.id)
-    else:
-        # Aliases of four characters or more: shorter ones ("EU", "AB") name no medicine.
-        every = {n: p for n, p in app.store.alias_names().items() if len(n) >= 4}
-        spoken = products_in(text, every)
-        if not spoken:
-            raise click.ClickException(
-                f"{document}: names no product regtrack knows (say which with --product)"
-            )
-        names = {n: p for n, p in every.items() if p in spoken}
-    result = judge(
-        sentences(text),
-        app.store.events(product_ids=sorted(_ids(app, names))),
-        names,
-        written=day,
+    name, content = read_document(Fetcher(app.config.fetch), document)
+    result = check_text(
+        app.store,
+        document,
+        text_of(name, content),
+        [product] if product else [],
+        written.date() if written else None,
     )
-    click.echo(render(result, fmt, document, day))
-
-
-def load(app: App, document: str) -> tuple[str, bytes]:
-    from ..documents import read
-
-    if document.startswith(("http://", "https://")):
-        from ..fetch import Fetcher
-
-        fetched = Fetcher(app.config.fetch).get("check", document)
-        if fetched is None:
-            raise click.ClickException(f"{document}: no content")
-        return document, fetched.content
-    return read(Path(document))
-
-
-def _ids(app: App, names: dict[str, str]) -> set[int]:
-    wanted = set(names.values())
-    ids = set()
-    for name in wanted:
-        product = app.store.find_product(name)[0]
-        if product.id is not None:
-            ids.add(product.id)
-    return ids
+    click.echo(render(result, fmt, document, result.written))
 
 
 def verdict_dict(v: Any) -> dict[str, Any]:
