@@ -150,6 +150,11 @@ def same_brand(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and normalise(a) == normalise(b)
 
 
+def brand_named(rows: Iterable[EventRow], name: str) -> str | None:
+    """The brand `name` is, as the events write it; None for an INN or a code."""
+    return next((r.brand for r in rows if same_brand(r.brand, name)), None)
+
+
 def for_brand(rows: Sequence[EventRow], brand: str) -> list[EventRow]:
     """A brand's own events at the regulators, and every HTA decision on its substance (NICE
     and SMC appraise technologies). A regulator's events that name no brand are kept only

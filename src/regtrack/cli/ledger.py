@@ -70,12 +70,12 @@ def timeline(app: App, product: str, fmt: str, as_of: dt.datetime | None) -> Non
     HTA decisions on its substance; an INN (adalimumab) every authorisation, by brand."""
     from ..listing import write_xlsx
     from ..reports import as_of as known_on
-    from ..reports import for_brand
+    from ..reports import brand_named, for_brand
     from ..timeline import render_timeline
 
     found, aliases = app.store.find_product(product)
     rows = app.store.events(product_id=found.id)
-    brand = _brand_named(rows, product)
+    brand = brand_named(rows, product)
     day = as_of.date() if as_of else None
     if day is not None:
         rows = known_on(rows, day)
@@ -86,13 +86,6 @@ def timeline(app: App, product: str, fmt: str, as_of: dt.datetime | None) -> Non
     click.echo(
         render_timeline(found, aliases, rows, fmt, as_of=day, templates=templates, brand=brand)
     )
-
-
-def _brand_named(rows: list[Any], name: str) -> str | None:
-    """The brand `name` is, as the events write it; None for an INN or a code."""
-    from ..reports import same_brand
-
-    return next((r.brand for r in rows if same_brand(r.brand, name)), None)
 
 
 def _binary_stdout() -> Any:
@@ -108,7 +101,7 @@ def status(app: App, products: tuple[str, ...]) -> None:
     """Where products stand: one row each, one column per body, the status and its date.
     Default: the config's products, else every product known to more than one body."""
     from ..listing import table
-    from ..reports import BODIES, current
+    from ..reports import BODIES, brand_named, current
 
     names = list(products) or [p.name for p in app.config.products]
     rows = []
@@ -116,7 +109,7 @@ def status(app: App, products: tuple[str, ...]) -> None:
         for name in names:
             found = app.store.find_product(name)[0]
             events = app.store.events(product_id=found.id)
-            brand = _brand_named(events, name)
+            brand = brand_named(events, name)
             statuses = current(events, brand=brand, substance=found.name)
             label = f"{brand} ({found.name})" if brand else found.name
             rows.append((label, *(str(statuses[b]) if b in statuses else "-" for b in BODIES)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, Query
 from fastapi.responses import HTMLResponse, Response
 
 from ..config import Config
@@ -16,6 +16,7 @@ from ..errors import ProductNotFoundError
 from ..listing import event_dict
 from ..store import EventRow, Store
 from . import api
+from .api import product_or_404
 from .security import guard, users
 
 PAGE = 100
@@ -42,12 +43,6 @@ def create_app(config: Config, store: Store) -> FastAPI:
         )
         return HTMLResponse(html)
 
-    def product_or_404(name: str) -> tuple[Any, list[Any]]:
-        try:
-            return store.find_product(name)
-        except ProductNotFoundError as err:
-            raise HTTPException(status_code=404, detail=str(err)) from err
-
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> HTMLResponse:
         from ..briefing import briefing
@@ -70,14 +65,14 @@ def create_app(config: Config, store: Store) -> FastAPI:
 
     @app.get("/products/{name}", response_class=HTMLResponse, include_in_schema=False)
     def product(name: str) -> HTMLResponse:
-        from ..reports import same_brand
+        from ..reports import brand_named
         from ..timeline import render_timeline
 
         if name.endswith(".ics"):
             return ics(name.removesuffix(".ics"))  # type: ignore[return-value]
-        found, aliases = product_or_404(name)
+        found, aliases = product_or_404(store, name)
         rows = store.events(product_id=found.id)
-        brand = next((r.brand for r in rows if same_brand(r.brand, name)), None)
+        brand = brand_named(rows, name)
         html = render_timeline(
             found, aliases, rows, "html", templates=config.reports.templates, brand=brand,
             links=[("All products", "/"), ("Events", "/events"),
@@ -89,7 +84,7 @@ def create_app(config: Config, store: Store) -> FastAPI:
     def ics(name: str) -> Response:
         from ..timeline import render_timeline
 
-        found, aliases = product_or_404(name)
+        found, aliases = product_or_404(store, name)
         text = render_timeline(found, aliases, store.events(product_id=found.id), "ics")
         return Response(text, media_type="text/calendar")
 
@@ -97,7 +92,7 @@ def create_app(config: Config, store: Store) -> FastAPI:
     def feed(product: str | None = None, agency: str | None = None) -> Response:
         from ..timeline import render_atom
 
-        pid = product_or_404(product)[0].id if product else None
+        pid = product_or_404(store, product)[0].id if product else None
         rows = store.events(
             product_id=pid,
             agency=agency,

@@ -65,6 +65,14 @@ class SourceOut(BaseModel):
     notes: str | None
 
 
+def product_or_404(store: Store, name: str) -> tuple[Any, list[Any]]:
+    """The product any of its names finds, or a 404 that lists the near names."""
+    try:
+        return store.find_product(name)
+    except ProductNotFoundError as err:
+        raise HTTPException(status_code=404, detail=str(err)) from err
+
+
 def event_query(
     store: Store,
     agency: str | None,
@@ -84,10 +92,7 @@ def event_query(
         "backfill": {"news": False, "history": True}.get(news),
     }
     if product:
-        try:
-            query["product_id"] = store.find_product(product)[0].id
-        except ProductNotFoundError as err:
-            raise HTTPException(status_code=404, detail=str(err)) from err
+        query["product_id"] = product_or_404(store, product)[0].id
     return query
 
 
@@ -143,12 +148,6 @@ def documents(config: Config, store: Store) -> list[dict[str, Any]]:
 
 
 def mount(app: FastAPI, config: Config, store: Store) -> None:
-    def product_or_404(name: str) -> tuple[Any, list[Any]]:
-        try:
-            return store.find_product(name)
-        except ProductNotFoundError as err:
-            raise HTTPException(status_code=404, detail=str(err)) from err
-
     missing: dict[int | str, dict[str, Any]] = {404: {"description": "No such product"}}
 
     @app.get("/api/events", response_model=list[EventOut], tags=["events"], responses=missing)
@@ -185,11 +184,11 @@ def mount(app: FastAPI, config: Config, store: Store) -> None:
     )
     def api_timeline(name: str) -> dict[str, Any]:
         """One product's history: by brand when `name` is one, with status per authorisation."""
-        from ..reports import current, for_brand, same_brand
+        from ..reports import brand_named, current, for_brand
 
-        found, aliases = product_or_404(name)
+        found, aliases = product_or_404(store, name)
         rows = store.events(product_id=found.id)
-        brand = next((r.brand for r in rows if same_brand(r.brand, name)), None)
+        brand = brand_named(rows, name)
         statuses = current(rows, brand=brand, substance=found.name)
         shown = for_brand(rows, brand) if brand else rows
         return {
@@ -219,7 +218,7 @@ def mount(app: FastAPI, config: Config, store: Store) -> None:
 
         out = {}
         for name in product or [p.name for p in config.products]:
-            found, _ = product_or_404(name)
+            found, _ = product_or_404(store, name)
             rows = store.events(product_id=found.id)
             out[found.name] = {b: str(s) for b, s in current(rows, substance=found.name).items()}
         return out
