@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,13 @@ def test_event_filters(store: Store) -> None:
     assert [e.kind for e in store.events(since=dt.date(2021, 2, 1))] == ["authorisation"]
     assert store.events(agency="fda") == []
     assert len(store.events(agency="ema")) == 2
+    assert [e.kind for e in store.events(until=dt.date(2021, 2, 1))] == ["opinion"]
+    # An undated event stands at the day it was detected, for since and until alike.
+    write(store, [replace(draft(EventKind.WITHDRAWAL, event_date=None), discriminator="w")])
+    today = dt.datetime.now(dt.UTC).date()
+    assert "withdrawal" in [e.kind for e in store.events(since=today)]
+    assert "withdrawal" not in [e.kind for e in store.events(until=today - dt.timedelta(days=1))]
+    assert "withdrawal" in [e.kind for e in store.events(until=today)]
 
 
 def test_bad_database_url_is_a_clear_error() -> None:

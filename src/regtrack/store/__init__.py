@@ -27,7 +27,7 @@ from ..errors import ProductNotFoundError, StoreError
 from ..model import Alias, Event, Product, Snapshot, SourceHealth
 from ..names import normalise
 from .reader import Reader
-from .writer import Writer
+from .writer import Writer, dumps
 
 __all__ = ["EventFilter", "EventQuery", "EventRow", "Reader", "Store", "Writer", "make_engine"]
 
@@ -96,7 +96,7 @@ def make_engine(url: str) -> Engine:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     try:
         # orjson: a register's state is tens of megabytes of JSON to read back on every poll.
-        engine = create_engine(url, json_serializer=_dumps, json_deserializer=orjson.loads)
+        engine = create_engine(url, json_serializer=dumps, json_deserializer=orjson.loads)
     except (ArgumentError, ImportError, ValueError) as err:
         raise StoreError(f"bad database URL {url!r}: {err}") from err
     if engine.dialect.name == "sqlite":
@@ -109,8 +109,9 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _next_day(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
+def _midnight(day: dt.date, later: int = 0) -> dt.datetime:
+    """The start of a day (`later` days on) in UTC, as detection times are stored."""
+    return dt.datetime.combine(day + dt.timedelta(days=later), dt.time(), dt.UTC)
 
 
 def _near_names(session: Session, norm: str) -> list[str]:
@@ -147,10 +148,6 @@ def _upgrade(engine: Engine) -> None:
         with engine.begin() as conn:
             for table, column, kind in missing:
                 conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind}')
-
-
-def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
 
 
 def _begin(conn: Any) -> None:
@@ -286,6 +283,7 @@ class Store:
             .join(Product.__table__, Product.__table__.c.id == c.product_id)  # type: ignore[attr-defined]
             .order_by(*order)
         )
+        undated = c.event_date.is_(None)
         conditions = [
             c.agency == agency.upper() if agency else None,
             c.product_id == product_id if product_id is not None else None,
@@ -296,19 +294,13 @@ class Store:
             # as two conditions so the indexes on each serve it.
             or_(
                 c.event_date >= since,
-                and_(
-                    c.event_date.is_(None),
-                    c.detected_at >= dt.datetime.combine(since, dt.time(), dt.UTC),
-                ),
+                and_(c.event_date.is_(None), c.detected_at >= _midnight(since)),
             )
             if since
             else None,
             c.backfill == backfill if backfill is not None else None,
             func.lower(c.brand) == brand.lower() if brand else None,
-            or_(
-                c.event_date <= until,
-                and_(c.event_date.is_(None), c.detected_at < _next_day(until)),
-            )
+            or_(c.event_date <= until, and_(undated, c.detected_at < _midnight(until, 1)))
             if until
             else None,
             c.detected_at <= detected_by if detected_by else None,

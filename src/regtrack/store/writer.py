@@ -52,12 +52,18 @@ def bulk_insert(
     events), by one executemany elsewhere. Both run inside the current transaction."""
     if not rows:
         return
-    if connection.dialect.name == "sqlite" and len(rows) >= COPY_FROM:
-        _sqlite_executemany(connection, model, rows)
-        return
-    if connection.dialect.name != "postgresql" or len(rows) < COPY_FROM:
+    dialect = connection.dialect.name
+    if len(rows) < COPY_FROM or dialect not in ("sqlite", "postgresql"):
         connection.execute(insert(model), rows)
-        return
+    elif dialect == "sqlite":
+        _sqlite_executemany(connection, model, rows)
+    else:
+        _postgresql_copy(connection, model, rows)
+
+
+def _postgresql_copy(
+    connection: Connection, model: type[SQLModel], rows: Sequence[dict[str, Any]]
+) -> None:
     from psycopg.types.json import Json
 
     table = model.__table__  # type: ignore[attr-defined]
@@ -67,9 +73,7 @@ def bulk_insert(
     raw: Any = connection.connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
         for row in rows:
-            copy.write_row(
-                [Json(row[c], dumps=_dumps) if c in as_json else row[c] for c in columns]
-            )
+            copy.write_row([Json(row[c], dumps=dumps) if c in as_json else row[c] for c in columns])
 
 
 def _sqlite_executemany(
@@ -104,7 +108,7 @@ def _to_sqlite(kind: Any) -> Any:
 
     kind = getattr(kind, "impl", kind)
     if isinstance(kind, JSON):
-        return _dumps
+        return dumps
     if isinstance(kind, DateTime):
         return _sqlite_time
     if isinstance(kind, Date):
@@ -123,7 +127,8 @@ def brand_of(names: Sequence[ProductName]) -> str | None:
     return next((clean_name(n.name) for n in names if n.kind == NameKind.BRAND), None)
 
 
-def _dumps(value: Any) -> str:
+def dumps(value: Any) -> str:
+    """JSON text as the store writes it (orjson: registers are large)."""
     return orjson.dumps(value).decode()
 
 
