@@ -105,10 +105,8 @@ def test_a_docx_and_a_url(ledger: Path, tmp_path: Path) -> None:
             (DATA / "leaflet_2023.html").read_bytes(), content_type="text/html"
         )
         url = server.url_for("/leaflet.html")
-        config = ledger.parent / "url.toml"
-        config.write_text(ledger.read_text().replace("robots_txt = false", "robots_txt = false"))
         expected = json.loads((DATA / "leaflet_2023.expected.json").read_text())
-        assert_as_expected(check(config, url), expected)
+        assert_as_expected(check(ledger, url), expected)
 
 
 def test_the_table_quotes_the_sentence_and_names_the_event(ledger: Path) -> None:

@@ -354,4 +354,6 @@ def test_a_digest_reads_like_a_briefing(tmp_path: Path) -> None:
     assert "ORIG-1" not in text.split("== Status changes ==")[0]
     assert "FDA published 2 older decisions; regtrack events --history --agency FDA" in text
     assert "1998" not in text.split("History published late")[0]  # old decisions not as news
-    assert "in the last 60 minutes" in text or "since" in text
+    from regtrack.briefing import window_words
+
+    assert window_words(start, end, "UTC") in text  # the window said in words

@@ -62,5 +62,12 @@ def test_the_wheel_installed_in_a_fresh_venv_runs_demo_html_and_digest(tmp_path:
     page = _run(regtrack, "--config", config, "timeline", "selinexor", "--format", "html",
                 cwd=elsewhere, env=env)  # fmt: skip
     assert page.lstrip().startswith("<!DOCTYPE html>") and "<svg" in page
-    preview = _run(regtrack, "--config", config, "digest", "--dry-run", cwd=elsewhere, env=env)
-    assert preview.strip()  # composed from the bundled templates (or nothing due)
+    # A message composed now from the wheel's own templates, through the demo's file backend.
+    before = set((elsewhere / "regtrack-demo" / "mail").glob("*.eml"))
+    _run(
+        regtrack, "--config", config, "digest", "--test", "you@example.org", cwd=elsewhere, env=env
+    )
+    (sent,) = set((elsewhere / "regtrack-demo" / "mail").glob("*.eml")) - before
+    test = email.message_from_bytes(sent.read_bytes(), policy=policy.default)
+    body = test.get_body(("plain",))
+    assert body is not None and "This is a test message from regtrack" in body.get_content()

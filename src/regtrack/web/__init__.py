@@ -48,8 +48,7 @@ def create_app(config: Config, store: Store) -> FastAPI:
         from ..briefing import briefing
         from ..reports import BODIES, current
 
-        names = [p.name for p in config.products]
-        ids = [p.id for p in (store.find_product(n)[0] for n in names if _known(store, n)) if p.id]
+        ids = [pid for p in config.products if (pid := _product_id(store, p.name)) is not None]
         if not ids:
             ids = store.products_at_several_bodies()[:50]
         grouped: dict[str, list[EventRow]] = {}
@@ -137,12 +136,12 @@ def create_app(config: Config, store: Store) -> FastAPI:
     return app
 
 
-def _known(store: Store, name: str) -> bool:
+def _product_id(store: Store, name: str) -> int | None:
+    """A tracked product's id, or None while no source has seen it yet."""
     try:
-        store.find_product(name)
+        return store.find_product(name)[0].id
     except ProductNotFoundError:
-        return False
-    return True
+        return None
 
 
 def _row(row: EventRow) -> dict[str, Any]:
