@@ -111,6 +111,56 @@ def test_sources_and_reparse(config: Path, ema_reports: dict[str, Path]) -> None
     assert health.split()[:2] == ["ema", "ok"]
 
 
+def test_reparse_skips_and_names_a_snapshot_whose_shape_is_wrong(
+    config: Path, ema_reports: dict[str, Path], tmp_path: Path
+) -> None:
+    run(config, "poll", "ema", "--from-file", str(ema_reports["2024-09-01.json"]))
+    cut = tmp_path / "cut.json"
+    cut.write_bytes(ema_reports["2024-11-21.json"].read_bytes()[:-400])
+    assert run(config, "poll", "ema", "--from-file", str(cut)).exit_code == 1
+    result = CliRunner().invoke(cli, ["--config", str(config), "reparse", "ema"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == (
+        "ema: 2 snapshots replayed, 0 events added, 1 skipped: their shape was wrong"
+    )
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"  skipped: {cut}: ") and "JSON" in line
+
+
+def test_long_work_shows_progress_on_a_terminal_only(
+    config: Path, ema_reports: dict[str, Path]
+) -> None:
+    """On a terminal (a pseudo-terminal here) a poll says what it is doing on one line of
+    stderr, and clears it; through a pipe (cron, scripts) it says nothing of it."""
+    import os
+    import pty
+
+    report = str(ema_reports["2024-09-01.json"])
+    command = [sys.executable, "-m", "regtrack", "--config", str(config), "poll", "ema"]
+    leader, follower = pty.openpty()
+    done = subprocess.run(
+        [*command, "--from-file", report], stdout=subprocess.PIPE, stderr=follower, timeout=120
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    assert b"ema: parsing" in seen and b"ema: storing" in seen
+    assert seen.endswith(b"\r\x1b[K")  # the line is cleared at the end
+    piped = subprocess.run(
+        [*command, "--from-file", report], capture_output=True, timeout=120, check=True
+    )
+    assert piped.stderr == b"" and b"ema: unchanged" in piped.stdout
+
+
 def test_bad_document_exits_non_zero_and_says_where(config: Path, tmp_path: Path) -> None:
     cut = tmp_path / "cut.json"
     cut.write_text('[{"Category": "Human", "Name of medicine": ')  # a report cut off

@@ -333,3 +333,56 @@ def test_a_restart_with_its_predecessors_pid_frees_the_dead_lease(store: Store) 
     with store.transaction() as tx:
         ema = tx.jobs()["ema"]
     assert ema.lease_until is None and ema.last_status == "interrupted"
+
+
+def test_a_failed_poll_is_tried_again_sooner_than_its_interval(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """A daily feed that fails at 09:00 is tried again within minutes, with longer waits
+    after each failure, never past its next regular run; a success ends the retries."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from regtrack.fetch import Fetcher
+    from regtrack.sources import enabled
+
+    answers = iter([Response("down", status=404), Response("down", status=404)])
+    body = (DATA / "report_2024-09-01.json").read_bytes()
+    httpserver.expect_request("/report.json").respond_with_handler(
+        lambda _r: next(answers, None) or Response(body, content_type="application/json")
+    )
+    config = load(
+        write_config(
+            tmp_path, httpserver.url_for("/report.json"), f"sqlite:///{tmp_path / 'd.db'}", 24
+        )
+    )
+    store = Store.open(config.database.url)
+    (source,) = enabled(config)
+    (job,) = daemon._source_jobs(store, source, Fetcher(config.fetch))
+    assert job.retry == daemon.POLL_RETRY
+    scheduler = BackgroundScheduler(timezone=dt.UTC)
+    scheduler.start(paused=True)  # jobs are planned, not run: the test runs them
+    runner = Runner(store)
+    run = runner.scheduled(job, scheduler)
+
+    run()  # fails
+    retry = scheduler.get_job("ema:retry")
+    assert retry is not None
+    wait = retry.trigger.run_date - utcnow()
+    assert dt.timedelta(minutes=4) < wait <= dt.timedelta(minutes=5)
+    retry.func()  # the retry fails too: the next wait is longer
+    wait = scheduler.get_job("ema:retry").trigger.run_date - utcnow()
+    assert dt.timedelta(minutes=14) < wait <= dt.timedelta(minutes=15)
+    scheduler.get_job("ema:retry").func()  # succeeds
+    assert runner.failures["ema"] == 0 and store.events()
+    # Never past the next regular run: after a 3 h delay on an hourly job, no retry at all.
+    hourly = daemon.Job("h", daemon.IntervalTrigger(hours=1), job.run, None, job.gap, job.retry)
+    assert daemon.retry_at(hourly, 4, utcnow()) is None
+    assert daemon.retry_at(hourly, 1, utcnow()) is not None
+    assert daemon.retry_at(replace_retry(job), 1, utcnow()) is None
+    scheduler.shutdown(wait=False)
+
+
+def replace_retry(job: Job) -> Job:
+    from dataclasses import replace
+
+    return replace(job, retry=())

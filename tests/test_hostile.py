@@ -3,6 +3,7 @@ pipeline (and a real local HTTP server): none may crash a poll or reach an inbox
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import time
@@ -13,13 +14,15 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from regtrack.config import Config, FetchConfig, load
+from regtrack.config import Config, FDAConfig, FetchConfig, SourcesConfig, load
 from regtrack.errors import ConfigError, FetchError
 from regtrack.fetch import Fetcher
 from regtrack.poll import poll
 from regtrack.sources.ema import EMAReport
 from regtrack.sources.fda import FDA
 from regtrack.store import Store
+
+from .fda_zip import build
 
 DATA = Path(__file__).parent / "data"
 
@@ -167,6 +170,69 @@ def test_a_mass_change_of_statuses_is_a_shape_failure_not_news(
     path.write_text(json.dumps([r | {"medicine_status": "Authorised (renamed)"} for r in rows]))
     outcome = replay(store, EMAReport.from_config(small_config), path)
     assert outcome.status == "failed" and "changed status in one document" in outcome.message  # type: ignore[attr-defined]
+    assert len(store.events()) == before
+
+
+def _fda_release(folder: Path, released: str, lookup: dict[str, str]) -> Path:
+    """A small Drugs@FDA release: 12 applications, one marketed product each."""
+    folder.mkdir()
+    tables = {
+        "Applications": [["ApplNo", "ApplType", "SponsorName"]]
+        + [[f"2100{i:02d}", "NDA", "SPONSOR"] for i in range(12)],
+        "Products": [["ApplNo", "ProductNo", "DrugName", "ActiveIngredient"]]
+        + [[f"2100{i:02d}", "001", f"BRAND{i}", f"substance{i}"] for i in range(12)],
+        "MarketingStatus": [["MarketingStatusID", "ApplNo", "ProductNo"]]
+        + [["1", f"2100{i:02d}", "001"] for i in range(12)],
+        "MarketingStatus_Lookup": [["MarketingStatusID", "MarketingStatusDescription"]]
+        + [[k, v] for k, v in lookup.items()],
+        "Submissions": [
+            ["ApplNo", "SubmissionClassCodeID", "SubmissionType", "SubmissionNo",
+             "SubmissionStatus", "SubmissionStatusDate", "ReviewPriority"]
+        ]
+        + [[f"2100{i:02d}", "7", "ORIG", "1", "AP", "2020-01-02 00:00:00", "STANDARD"]
+           for i in range(12)],
+        "SubmissionClass_Lookup": [
+            ["SubmissionClassCodeID", "SubmissionClassCode", "SubmissionClassCodeDescription"],
+            ["7", "TYPE 1", "New Molecular Entity"],
+        ],
+    }  # fmt: skip
+    for name, rows in tables.items():
+        (folder / f"{name}.txt").write_text("\r\n".join("\t".join(r) for r in rows) + "\r\n")
+    path = folder.with_suffix(".zip")
+    path.write_bytes(build(folder.glob("*.txt"), dt.date.fromisoformat(released)))
+    return path
+
+
+LOOKUP = {"1": "Prescription", "2": "Over-the-counter", "3": "Discontinued",
+          "4": "None (Tentative Approval)"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("lookup", "message"),
+    [
+        # Renumbered: every marketed product would read "Discontinued".
+        (LOOKUP | {"1": "Discontinued", "3": "Prescription"}, "changed status in one document"),
+        ({}, "MarketingStatus_Lookup has no rows"),
+        (LOOKUP | {"1": "Rx"}, "unknown status(es) 'Rx'"),
+        ({k: v for k, v in LOOKUP.items() if k != "1"}, "status id(s) not in"),
+    ],
+    ids=["renumbered", "empty", "new-word", "id-missing"],
+)
+def test_a_changed_fda_status_lookup_is_a_shape_failure_not_news(
+    store: Store, tmp_path: Path, lookup: dict[str, str], message: str
+) -> None:
+    source = FDA.from_config(Config(sources=SourcesConfig(fda=FDAConfig(min_applications=1))))
+    first = _fda_release(tmp_path / "release_2025-01-07", "2025-01-07", LOOKUP)
+    assert replay(store, source, first).status == "changed"  # type: ignore[attr-defined]
+    before = len(store.events())
+    second = _fda_release(tmp_path / "release_2025-01-14", "2025-01-14", lookup)
+    outcome = replay(store, source, second)
+    assert outcome.status == "failed" and message in outcome.message  # type: ignore[attr-defined]
+    assert len(store.events()) == before  # no "end of authorisation", no news
+    assert not next(h for h in store.health() if h.source == "fda").healthy
+    # The real release the week after is read as it is: nothing changed.
+    third = _fda_release(tmp_path / "release_2025-01-21", "2025-01-21", LOOKUP)
+    assert replay(store, source, third).status == "changed"  # type: ignore[attr-defined]
     assert len(store.events()) == before
 
 

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .alerts import Alerts
@@ -65,6 +67,24 @@ class Job:
     period: dt.timedelta | None
     #: Servers sharing a database do not start the job again within this gap.
     gap: dt.timedelta
+    #: A failed run is tried again after these delays (one per consecutive failure, the
+    #: last repeated) while that comes before the next regular run; () never.
+    retry: tuple[dt.timedelta, ...] = ()
+
+
+#: After a failed poll (a host down, a page mid-deploy): again in 5 min, 15 min, 1 h, 3 h…,
+#: never past the job's next regular run, so a daily feed is not a day late for one timeout.
+POLL_RETRY = tuple(dt.timedelta(minutes=m) for m in (5, 15, 60, 180))
+
+
+def retry_at(job: Job, failures: int, now: dt.datetime) -> dt.datetime | None:
+    """When to try a job again after its `failures`-th failure in a row, if before its next
+    regular run (None: the regular run comes first, or the job is not retried)."""
+    if not job.retry or failures < 1:
+        return None
+    when = now + job.retry[min(failures, len(job.retry)) - 1]
+    regular = job.trigger.get_next_fire_time(None, now)
+    return when if regular is None or when < regular else None
 
 
 def jobs(
@@ -213,7 +233,8 @@ def _source_jobs(store: Store, source: Source, fetcher: Fetcher) -> list[Job]:
             trigger = CronTrigger(**(schedule.cron or {}), timezone=schedule.timezone, jitter=600)
         feeds = list(schedule.feeds) if schedule.feeds is not None else None
         run = polling(feeds, schedule.skip, schedule.skip_reason)
-        out.append(Job(schedule.job, trigger, run, period, dt.timedelta(hours=schedule.gap_hours)))
+        gap = dt.timedelta(hours=schedule.gap_hours)
+        out.append(Job(schedule.job, trigger, run, period, gap, POLL_RETRY))
     return out
 
 
@@ -225,6 +246,8 @@ class Runner:
         # More than the pid: restarted as a container's PID 1, a process has its dead
         # predecessor's pid; the random instance tells them apart.
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        #: Failed runs in a row, per job (for the retry delays).
+        self.failures: dict[str, int] = {}
         with store.transaction() as tx:
             freed = tx.free_dead_leases(socket.gethostname(), _alive, self.owner)
         for name in freed:
@@ -257,8 +280,40 @@ class Runner:
             _release_memory()
         return result
 
-    def scheduled(self, job: Job) -> Callable[[], JobResult | None]:
-        return lambda: self.run(job, utcnow() - job.gap)
+    def scheduled(self, job: Job, scheduler: BaseScheduler | None = None) -> Callable[[], None]:
+        """The job as the scheduler runs it: due unless another server started it within
+        its gap; a failed run is tried again sooner than its next regular time."""
+
+        def regular() -> None:
+            result = self.run(job, utcnow() - job.gap)
+            self._after(job, utcnow(), result, scheduler)
+
+        return regular
+
+    def _after(
+        self,
+        job: Job,
+        ended: dt.datetime,
+        result: JobResult | None,
+        scheduler: BaseScheduler | None,
+    ) -> None:
+        if result is None:  # not due, or another server has it
+            return
+        self.failures[job.id] = 0 if result.ok else self.failures.get(job.id, 0) + 1
+        when = retry_at(job, self.failures[job.id], utcnow())
+        if scheduler is None or when is None:
+            return
+
+        def again() -> None:
+            # Due unless some server started the job since this failed run ended.
+            result = self.run(job, ended)
+            self._after(job, utcnow(), result, scheduler)
+
+        log.info("%s: trying again at %s", job.id, f"{when:%H:%M} UTC", extra={"job": job.id})
+        scheduler.add_job(
+            again, DateTrigger(when), id=f"{job.id}:retry", name=f"{job.id} (retry)",
+            replace_existing=True, misfire_grace_time=3600,
+        )  # fmt: skip
 
     def once(self, all_jobs: Sequence[Job]) -> list[tuple[str, JobResult | None]]:
         """Run every job that is due by its own schedule, once (for cron, and tests)."""
@@ -310,7 +365,7 @@ def serve(all_jobs: Sequence[Job], runner: Runner, *, spread_seconds: float = 20
             seconds=i * spread_seconds + random.uniform(0, spread_seconds / 2)
         )
         scheduler.add_job(
-            runner.scheduled(job),
+            runner.scheduled(job, scheduler),
             job.trigger,
             id=job.id,
             name=job.id,

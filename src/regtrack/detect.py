@@ -53,6 +53,8 @@ class Rules(Protocol):
 
     def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation: ...
 
+    def status_of(self, fields: Mapping[str, Any]) -> Any: ...
+
 
 @dataclass
 class Detection:
@@ -115,7 +117,7 @@ def detect(
                 out.upserts.append(obs)
 
     if result.complete:
-        _mass_status_change(known, result, rules.max_vanished_fraction)
+        _mass_status_change(known, result, rules)
         observed = {obs.reference for obs in result.observations}
         # A record only ever seen in partial documents (a fresher API) cannot vanish from the
         # complete register that has not caught up with it yet.
@@ -133,18 +135,22 @@ def detect(
     return out
 
 
-def _mass_status_change(known: Mapping[str, Known], result: ParseResult, fraction: float) -> None:
+def _mass_status_change(known: Mapping[str, Known], result: ParseResult, rules: Rules) -> None:
     """So many records changing status in one register document is its vocabulary or a lookup
     table that changed (a renumbered status table), not news: a shape error, gated like mass
-    vanishing. Records whose digest says unchanged were not loaded and did not change."""
+    vanishing. A record's status is what the source says it is (EMA's medicine status, the
+    marketing status of each FDA product). Records whose digest says unchanged were not
+    loaded and did not change."""
     changed = 0
     for obs in result.observations:
         before = known.get(obs.reference)
-        if before is None or before.fields is None or "status" not in before.fields:
+        if before is None or before.fields is None:
             continue
-        changed += before.fields.get("status") != obs.fields.get("status")
+        was = rules.status_of(before.fields)
+        if was is not None:
+            changed += was != rules.status_of(obs.fields)
     present = sum(1 for k in known.values() if k.present)
-    allowed = max(VANISHED_FLOOR, fraction * present)
+    allowed = max(VANISHED_FLOOR, rules.max_vanished_fraction * present)
     if changed > allowed:
         raise ShapeError(
             f"{changed} of {present} known records changed status in one document (more than "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,6 +27,13 @@ Status = Literal["changed", "unchanged", "not_modified", "failed"]
 #: Documents one poll of a source fetches at most: feeds, their pages, followed detail pages
 #: (a guard against loops and against a first poll that would read a whole site at once).
 MAX_DOCUMENTS = 500
+
+#: Told what a long poll or reparse is doing (a line for a terminal): `poll --progress`.
+Progress = Callable[[str], None]
+
+
+def _quiet(_message: str) -> None:
+    return None
 
 
 @dataclass
@@ -57,6 +64,7 @@ def poll(
     *,
     from_file: Path | None = None,
     feeds: list[str] | None = None,
+    progress: Progress = _quiet,
 ) -> list[PollOutcome]:
     """Poll every feed of a source, following pages (or replay one file as its document)."""
     if from_file is not None:
@@ -76,6 +84,7 @@ def poll(
                 replace(document, url=url),
                 last=lasts.get(url),
                 parsed_before=url in parsed_before,
+                progress=progress,
             )
         ]
         _record_health(store, source.name, outcomes)
@@ -90,8 +99,10 @@ def poll(
     hosts = source.hosts()
     while queue and len(outcomes) < MAX_DOCUMENTS:
         url = queue.popleft()
+        left = f" ({len(queue)} more queued)" if queue else ""
+        progress(f"{source.name}: fetching document {len(outcomes) + 1}{left}: {url}")
         outcome = _fetch_and_process(
-            store, source, fetcher, url, lasts.get(url), url in parsed_before, hosts
+            store, source, fetcher, url, lasts.get(url), url in parsed_before, hosts, progress
         )
         outcomes.append(outcome)
         for url in outcome.follow:
@@ -139,6 +150,7 @@ def _fetch_and_process(
     last: Snapshot | None,
     parsed_before: bool,
     hosts: frozenset[str] | None = None,
+    progress: Progress = _quiet,
 ) -> PollOutcome:
     usable = last is not None and last.parse_ok
     try:
@@ -155,7 +167,9 @@ def _fetch_and_process(
         return PollOutcome(source.name, url, "failed", str(err))
     if document is None:
         return PollOutcome(source.name, url, "not_modified", "304 Not Modified")
-    return process(store, source, document, last=last, parsed_before=parsed_before)
+    return process(
+        store, source, document, last=last, parsed_before=parsed_before, progress=progress
+    )
 
 
 def process(
@@ -165,6 +179,7 @@ def process(
     *,
     last: Snapshot | None = None,
     parsed_before: bool = False,
+    progress: Progress = _quiet,
 ) -> PollOutcome:
     """Run one document through the pipeline in one transaction: its snapshot, state and
     events are committed together, or (killed, or the database failing) not at all. A
@@ -175,7 +190,9 @@ def process(
     previous = _dated(last) if last is not None and last.parse_ok else None
     with bulk_work(), store.transaction() as tx:
         snapshot = tx.add_snapshot(_snapshot_of(document), document.content)
-        return _parse_and_apply(tx, source, document, snapshot, feed_seen=seen, previous=previous)
+        return _parse_and_apply(
+            tx, source, document, snapshot, feed_seen=seen, previous=previous, progress=progress
+        )
 
 
 def _dated(snapshot: Snapshot) -> dt.date:
@@ -197,8 +214,10 @@ def bulk_work() -> Iterator[None]:
             gc.enable()
 
 
-def reparse(store: Store, source: Source) -> list[PollOutcome]:
-    """Rebuild a source's state from its stored snapshots, oldest first, in one transaction.
+def reparse(store: Store, source: Source, progress: Progress = _quiet) -> list[PollOutcome]:
+    """Rebuild a source's state from its stored snapshots, oldest first, in one transaction:
+    killed, or the database failing, the source is left as it was. A snapshot whose shape is
+    wrong is skipped (its outcome says why) and the others are read.
 
     Events already stored keep their detection time and backfill flag; only missing ones are
     added, so running it twice changes nothing.
@@ -208,7 +227,9 @@ def reparse(store: Store, source: Source) -> list[PollOutcome]:
         tx.clear_state(source.name)
         previous: dict[str, str] = {}  # feed URL -> hash of its last parsed document
         dated: dict[str, dt.date] = {}  # feed URL -> that document's date
-        for snapshot in store.snapshots(source.name):
+        stored = store.snapshots(source.name)
+        for number, snapshot in enumerate(stored, 1):
+            progress(f"{source.name}: snapshot {number} of {len(stored)}: {snapshot.url}")
             if previous.get(snapshot.url) == snapshot.sha256:
                 continue
             document = Document(
@@ -218,6 +239,7 @@ def reparse(store: Store, source: Source) -> list[PollOutcome]:
                 fetched_at=snapshot.fetched_at,
                 http_status=snapshot.http_status,
                 content_type=snapshot.content_type,
+                replayed_from=snapshot.replayed_from,
             )
             outcome = _parse_and_apply(
                 tx,
@@ -226,6 +248,7 @@ def reparse(store: Store, source: Source) -> list[PollOutcome]:
                 snapshot,
                 feed_seen=snapshot.url in previous,
                 previous=dated.get(snapshot.url),
+                progress=progress,
             )
             if outcome.status != "failed":
                 previous[snapshot.url] = snapshot.sha256
@@ -242,6 +265,7 @@ def _parse_and_apply(
     *,
     feed_seen: bool,
     previous: dt.date | None = None,
+    progress: Progress = _quiet,
 ) -> PollOutcome:
     """Parse, detect and write one stored document. History is backfill on the source's first
     poll and on a feed's first document (the register after an API, a newly tracked query);
@@ -260,6 +284,8 @@ def _parse_and_apply(
         tx.mark_snapshot(snapshot.id or 0, error=message)
         return PollOutcome(source.name, document.url, "failed", message, shape_error=True)
 
+    size = len(document.content) / 1e6
+    progress(f"{source.name}: parsing {size:.1f} MB from {document.replayed_from or document.url}")
     try:
         result = source.parse(document)
         observed = {obs.reference: fingerprint(obs.fields) for obs in result.observations}
@@ -268,6 +294,7 @@ def _parse_and_apply(
     # A register is compared with every known record (what vanished); a page or an API
     # answer only with the records it names, so a page costs the same at any store size.
     # (Outside the guards: a database failure is not the document's and propagates.)
+    progress(f"{source.name}: comparing {len(observed):,} records with what was known")
     known = tx.known(source.name, observed, only_observed=not result.complete)
     first_poll = not feed_seen or not (known or tx.has_records(source.name))
     window = source.news_window_days
@@ -287,6 +314,8 @@ def _parse_and_apply(
         o.reference: source.page_url(o) or (document.url if page else None)
         for o in result.observations
     }
+    progress(f"{source.name}: storing {len(detection.upserts):,} records, "
+             f"{len(detection.events):,} events")  # fmt: skip
     stored = tx.apply(
         source.name, source.agency.value, snapshot, result, detection, known, links=links
     )

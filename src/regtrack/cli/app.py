@@ -8,6 +8,10 @@ them as arguments. Heavy modules load inside the commands that need them, so `ev
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -90,3 +94,25 @@ def when(value: dt.datetime | None) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+@contextmanager
+def terminal_progress() -> Iterator[Callable[[str], None]]:
+    """What a long poll or reparse is doing, on one line of the terminal (stderr), rewritten
+    as it goes and cleared at the end; silent when stderr is not a terminal (cron, pipes)."""
+    stream = sys.stderr
+    if not stream.isatty():
+        yield lambda _message: None
+        return
+    width = shutil.get_terminal_size().columns - 1
+
+    def show(message: str) -> None:
+        line = message if len(message) <= width else message[: width - 1] + "…"
+        stream.write(f"\r\x1b[K{line}")
+        stream.flush()
+
+    try:
+        yield show
+    finally:
+        stream.write("\r\x1b[K")
+        stream.flush()

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..model import KIND_WORDS
-from .app import App, cli, pass_app, when
+from .app import App, cli, pass_app, terminal_progress, when
 
 
 @cli.command()
@@ -32,7 +32,9 @@ def poll(app: App, source_names: tuple[str, ...], from_file: Path | None) -> Non
     fetcher = Fetcher(app.config.fetch)
     failed = False
     for source in chosen:
-        for outcome in run_poll(store, source, fetcher, from_file=from_file):
+        with terminal_progress() as progress:
+            outcomes = run_poll(store, source, fetcher, from_file=from_file, progress=progress)
+        for outcome in outcomes:
             backfill = sum(1 for _, b in outcome.events if b)
             summary = outcome.message
             if backfill:
@@ -61,13 +63,16 @@ def reparse(app: App, source_names: tuple[str, ...]) -> None:
 
     chosen = [sources.get(n, app.config) for n in source_names] or sources.enabled(app.config)
     for source in chosen:
-        outcomes = run_reparse(app.writer_store, source)
+        with terminal_progress() as progress:
+            outcomes = run_reparse(app.writer_store, source, progress)
         added = sum(len(o.events) for o in outcomes)
-        failed = sum(1 for o in outcomes if o.status == "failed")
+        failed = [o for o in outcomes if o.status == "failed"]
         click.echo(
             f"{source.name}: {len(outcomes)} snapshots replayed, {added} events added"
-            + (f", {failed} documents failed their shape checks" if failed else "")
+            + (f", {len(failed)} skipped: their shape was wrong" if failed else "")
         )
+        for outcome in failed:  # each skipped snapshot, and why
+            click.echo(f"  skipped: {outcome.message}", err=True)
 
 
 @cli.command(name="sources")

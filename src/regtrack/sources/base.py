@@ -142,6 +142,11 @@ class Source(ABC):
         and, for a listing, the pages of records that are new or `changed`."""
         return [result.next_url] if result.next_url else []
 
+    def status_of(self, fields: Mapping[str, Any]) -> Any:
+        """A record's status, compared across a whole register document: so many records
+        changing it at once is a shape error (None: the record has none)."""
+        return fields.get("status")
+
     def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation:
         """Combine what a partial document says with what was known (default: it replaces)."""
         merge = getattr(self.rules, "merge", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ...config import Config, FDAConfig
@@ -66,6 +67,14 @@ class FDA(Source):
     @property
     def max_vanished_fraction(self) -> float:
         return self.settings.max_vanished_fraction
+
+    def status_of(self, fields: Mapping[str, Any]) -> Any:
+        """The marketing status of each of the application's products (a renumbered status
+        lookup table changes them all at once)."""
+        products = fields.get("products")
+        if not isinstance(products, Mapping) or not products:
+            return None
+        return tuple(sorted((str(k), str(p.get("status"))) for k, p in products.items()))
 
     def replay_url(self, content: bytes) -> str | None:
         head = content[:64].lstrip()

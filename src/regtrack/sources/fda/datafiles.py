@@ -63,7 +63,7 @@ def read(content: bytes, min_applications: int) -> tuple[dt.datetime | None, lis
         return _rows(archive, members[f"{name.lower()}.txt"], name, wanted)
 
     classes = {k.strip(): (c.strip(), d.strip()) for k, c, d in table("SubmissionClass_Lookup")}
-    statuses = {k.strip(): v.strip() for k, v in table("MarketingStatus_Lookup")}
+    statuses = _statuses(table("MarketingStatus_Lookup"))
     has_actions = "join_submission_actiontypes_lookup.txt" in members
     actions: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     action_names: dict[str, str] = {}
@@ -120,11 +120,42 @@ def read(content: bytes, min_applications: int) -> tuple[dt.datetime | None, lis
     for appl, product_no, name, ingredient in table("Products"):
         products = app(appl_no(appl))["products"]
         products[product_no.strip()] = shape.product(name, ingredient, None)
+    unknown: set[str] = set()
     for status_id, appl, product_no in table("MarketingStatus"):
         products = app(appl_no(appl))["products"]
         entry = products.setdefault(product_no.strip(), shape.product(None, None, None))
-        entry["status"] = statuses.get(status_id.strip(), status_id.strip() or None)
+        marketing = statuses.get(status_id.strip())
+        if marketing is None:
+            unknown.add(status_id.strip())
+        entry["status"] = marketing
+    if unknown:
+        raise ShapeError(
+            "Drugs@FDA table MarketingStatus: status id(s) not in MarketingStatus_Lookup: "
+            + ", ".join(sorted(unknown)[:10])
+        )
     return released, list(apps.values())
+
+
+#: The marketing statuses Drugs@FDA has (MarketingStatus_Lookup, 2019 to now).
+STATUS_WORDS = frozenset({"Prescription", "Over-the-counter", "Discontinued",
+                          "None (Tentative Approval)"})  # fmt: skip
+
+
+def _statuses(rows: Iterator[tuple[str, ...]]) -> dict[str, str]:
+    """The status lookup table, checked: a word outside the known vocabulary, or no rows at
+    all, is a table that changed (read as it is, it turns marketed products into "end of
+    authorisation" news). A renumbering within the vocabulary is caught by detection."""
+    statuses = {k.strip(): v.strip() for k, v in rows}
+    if not statuses:
+        raise ShapeError("Drugs@FDA table MarketingStatus_Lookup has no rows")
+    odd = sorted(set(statuses.values()) - STATUS_WORDS)
+    if odd:
+        raise ShapeError(
+            "Drugs@FDA table MarketingStatus_Lookup: unknown status(es) "
+            f"{', '.join(map(repr, odd))}"
+            f" (known: {', '.join(sorted(STATUS_WORDS))})"
+        )
+    return statuses
 
 
 def _rows(
