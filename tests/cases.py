@@ -49,9 +49,13 @@ def read(path: Path) -> dict[str, Any]:
     """What the source of the input's folder reads from it, as data."""
     source = sources.get(path.parent.name, CONFIG)
     content = path.read_bytes()
-    url = source.replay_url(content) or ""
+    kind = source.sniff(content)
+    if kind is None:
+        return {"error": "not a document this source reads"}
+    url = source.replay_url(kind)
+    document = Document(source.name, url, content, WHEN, replayed_from=path.name, kind=kind)
     try:
-        result = source.parse(Document(source.name, url, content, WHEN, replayed_from=path.name))
+        result = source.parse(document)
     except ShapeError as err:
         return {"error": str(err)}
     records = []
@@ -70,8 +74,12 @@ def read(path: Path) -> dict[str, Any]:
                 "history": events,
             }
         )
+    links = [
+        {"url": link.url, "kind": link.kind, "reference": link.reference, "always": link.always}
+        for link in result.links
+    ]
     return {"document_kind": result.document_kind, "complete": result.complete,
-            "records": records}  # fmt: skip
+            "records": records, "links": links}  # fmt: skip
 
 
 if __name__ == "__main__" and "--write" in sys.argv:

@@ -4,7 +4,7 @@ registry, an agency, a config section. The pipeline tests use it instead of a re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -23,7 +23,7 @@ from regtrack.model import (
     ProductName,
 )
 from regtrack.sources import pages
-from regtrack.sources.base import Source
+from regtrack.sources.base import Feed, Source, head
 
 
 class FakeConfig(BaseModel):
@@ -51,10 +51,16 @@ class FakeSource(Source):
     def from_config(cls, config: Config) -> FakeSource:
         return cls(FakeConfig())
 
-    def feeds(self) -> list[str]:
-        return [self.settings.url]
+    def feeds(self) -> list[Feed]:
+        return [Feed(self.settings.url, "fake-register")]
 
-    def parse(self, document: Document) -> ParseResult:
+    def parsers(self) -> Mapping[str, Callable[[Document], ParseResult]]:
+        return {"fake-register": self._register}
+
+    def sniff(self, content: bytes) -> str | None:
+        return "fake-register" if head(content)[:1] == b"[" else None
+
+    def _register(self, document: Document) -> ParseResult:
         rows = pages.load_json(document.content, "fake register")
         if not isinstance(rows, list):
             raise ShapeError("fake register: not a list")

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -110,10 +111,14 @@ def test_report_with_too_few_rows_is_partial(ema_reports: dict[str, Path]) -> No
 
 def test_html_error_page_served_as_the_report(small_config: Config) -> None:
     page = b"<!DOCTYPE html><html><body><h1>Access denied</h1></body></html>"
-    with pytest.raises(ShapeError, match="HTML/XML page"):
-        source(small_config).parse(doc(page))
+    with pytest.raises(ShapeError, match="HTML/XML page"):  # fetched from the report's feed
+        source(small_config).parse(replace(doc(page), kind="ema-medicines-report"))
     with pytest.raises(ShapeError, match="neither an XLSX nor a JSON"):
-        source(small_config).parse(doc(b"\x00\x01garbage"))
+        source(small_config).parse(replace(doc(b"\x00\x01garbage"), kind="ema-medicines-report"))
+    # Recognised from its bytes alone (a replayed file), it is no document of this source.
+    assert source(small_config).sniff(page) is None
+    with pytest.raises(ShapeError, match="not a document the ema source reads"):
+        source(small_config).parse(doc(page))
 
 
 def test_unreadable_date_names_row_and_column(tmp_path: Path, small_config: Config) -> None:

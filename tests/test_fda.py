@@ -160,7 +160,8 @@ def test_real_openfda_response(samples: Path) -> None:
     (obs,) = result.observations
     assert obs.fields["reference"] == "NDA019952" and len(obs.fields["submissions"]) == 20
     assert {p["status"] for p in obs.fields["products"].values()} == {"Prescription"}
-    assert result.next_url.endswith("&skip=1")  # total 27,440 results at one a page
+    (following,) = result.links  # total 27,440 results at one a page: all are read
+    assert following.url.endswith("&skip=1") and following.always
 
 
 def test_not_found_is_an_empty_answer(sqlite_store: Store) -> None:
@@ -256,7 +257,7 @@ def test_query_urls_batch_applications_and_names() -> None:
         products=[ProductConfig(name="selinexor", aliases=["Xpovio"])],
         sources=SourcesConfig(fda=FDAConfig(applications=["NDA212306", "bla125514"], batch_size=3)),
     ))  # fmt: skip
-    feeds = [unquote(url) for url in source.feeds()]
+    feeds = [unquote(feed.url) for feed in source.feeds()]
     assert feeds[0] == "https://www.fda.gov/media/89850/download"
     assert len(feeds) == 3  # four terms, three to a query
     assert 'application_number:"NDA212306"+application_number:"BLA125514"' in feeds[1]

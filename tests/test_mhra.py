@@ -186,10 +186,10 @@ def test_publication_leads_to_its_pdfs_over_http(
 def test_feeds_add_next_years_page_in_december_and_products_with_a_key() -> None:
     december = MHRA(MHRAConfig(products_key="k"), tracked=["selinexor"], today=dt.date(2024, 12, 3))
     feeds = december.feeds()
-    assert feeds[0].endswith("granted-in-2024") and feeds[1].endswith("granted-in-2025")
-    assert any("search=selinexor" in f for f in feeds) and december.skipped() == []
-    assert december.request_params(feeds[-1]) == {"api-key": "k"}
-    assert "k" not in feeds[-1]
+    assert feeds[0].url.endswith("granted-in-2024") and feeds[1].url.endswith("granted-in-2025")
+    assert any("search=selinexor" in f.url for f in feeds) and december.skipped() == []
+    assert feeds[-1].params == {"api-key": "k"} and feeds[-1].kind == "mhra-products-index"
+    assert "k" not in feeds[-1].url
 
 
 def test_search_and_index_answers_that_lost_their_fields_are_shape_errors() -> None:

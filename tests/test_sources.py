@@ -19,7 +19,9 @@ def test_every_source_declares_the_contract(name: str) -> None:
     assert cls.description and cls.document_kinds
     source = sources.get(name, Config())
     feeds = source.feeds()
-    assert feeds and all(url.startswith("https://") for url in feeds)
+    assert feeds and all(feed.url.startswith("https://") for feed in feeds)
+    # Each feed's kind of document has its parser.
+    assert all(feed.kind in source.parsers() for feed in feeds)
     assert 0 <= source.max_vanished_fraction <= 1
     # Event rules: a rules module with history and changes, or the methods overridden.
     overridden = (

@@ -70,6 +70,8 @@ class Job:
     #: A failed run is tried again after these delays (one per consecutive failure, the
     #: last repeated) while that comes before the next regular run; () never.
     retry: tuple[dt.timedelta, ...] = ()
+    #: The source whose feeds it polls (None: not a poll).
+    source: str | None = None
 
 
 #: After a failed poll (a host down, a page mid-deploy): again in 5 min, 15 min, 1 h, 3 h…,
@@ -234,7 +236,7 @@ def _source_jobs(store: Store, source: Source, fetcher: Fetcher) -> list[Job]:
         feeds = list(schedule.feeds) if schedule.feeds is not None else None
         run = polling(feeds, schedule.skip, schedule.skip_reason)
         gap = dt.timedelta(hours=schedule.gap_hours)
-        out.append(Job(schedule.job, trigger, run, period, gap, POLL_RETRY))
+        out.append(Job(schedule.job, trigger, run, period, gap, POLL_RETRY, source.name))
     return out
 
 

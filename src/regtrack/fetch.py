@@ -38,6 +38,9 @@ class Document:
     etag: str | None = None
     last_modified: str | None = None
     replayed_from: str | None = None
+    #: What kind of document the feed or link that named this URL says it is: that decides
+    #: its parser (None: recognised from its content, for a replayed file).
+    kind: str | None = None
 
     @cached_property
     def sha256(self) -> str:

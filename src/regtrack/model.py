@@ -144,6 +144,22 @@ class EventDraft:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """A URL a document names that the poll may fetch next; the one policy deciding which
+    links are followed is `follow.followed`."""
+
+    url: str
+    #: The kind of document it leads to: that decides its parser.
+    kind: str
+    #: The record it is the page of; None for more of this document (its next page, the
+    #: files a publication lists), which is read with the document's own feed settings.
+    reference: str | None = None
+    #: Followed whenever the document is read (an API's next page, a publication's files,
+    #: an EPAR page's Union Register page), not only while it has news.
+    always: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ParseResult:
     """What a parser returns: the observations and facts about the document itself."""
 
@@ -152,8 +168,8 @@ class ParseResult:
     generated_at: dt.datetime | None = None
     #: True when the document lists the whole register, so a missing record means "vanished".
     complete: bool = True
-    #: The next page of a paged feed, when the document says there is one.
-    next_url: str | None = None
+    #: The URLs the document names that regtrack may read next (pages, records' pages).
+    links: list[Link] = field(default_factory=list)
 
 
 # --- tables -------------------------------------------------------------------------------

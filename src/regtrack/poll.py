@@ -19,8 +19,9 @@ from typing import Literal
 from .detect import detect, fingerprint
 from .errors import FetchError, InputError, ShapeError
 from .fetch import Document, Fetcher, read_file
-from .model import EventDraft, Snapshot
-from .sources.base import Source
+from .follow import followed
+from .model import EventDraft, Link, Snapshot
+from .sources.base import Feed, Source
 from .store import Store, Writer
 
 Status = Literal["changed", "unchanged", "not_modified", "failed"]
@@ -28,7 +29,7 @@ Status = Literal["changed", "unchanged", "not_modified", "failed"]
 #: (a guard against loops and against a first poll that would read a whole site at once).
 MAX_DOCUMENTS = 500
 
-#: Told what a long poll or reparse is doing (a line for a terminal): `poll --progress`.
+#: Told what a long poll or reparse is doing (one line on a terminal: `cli.app.terminal_progress`).
 Progress = Callable[[str], None]
 
 
@@ -47,8 +48,8 @@ class PollOutcome:
     events: list[tuple[EventDraft, bool]] = field(default_factory=list)
     records: int | None = None
     generated_at: dt.datetime | None = None
-    #: URLs the source asked to fetch next (pages, detail pages of changed records).
-    follow: list[str] = field(default_factory=list)
+    #: What to fetch next, by the follow policy (pages, pages of new or changed records).
+    follow: list[Link] = field(default_factory=list)
     #: The document was fetched but its shape was wrong (not a fetch failure).
     shape_error: bool = False
 
@@ -69,19 +70,20 @@ def poll(
     """Poll every feed of a source, following pages (or replay one file as its document)."""
     if from_file is not None:
         document = read_file(source.name, from_file, "")
-        url = source.replay_url(document.content)
-        if url is None:
+        kind = source.sniff(document.content)
+        if kind is None:
             # Not this source's kind of document: nothing is stored and the production
             # source's health is left as it was.
             raise InputError(
                 f"{from_file}: not a document the {source.name} source reads ({source.description})"
             )
+        url = source.replay_url(kind)
         lasts, parsed_before = store.last_snapshots(source.name, url)
         outcomes = [
             process(
                 store,
                 source,
-                replace(document, url=url),
+                replace(document, url=url, kind=kind),
                 last=lasts.get(url),
                 parsed_before=url in parsed_before,
                 progress=progress,
@@ -92,30 +94,41 @@ def poll(
     if fetcher is None:
         raise ValueError("poll needs a fetcher unless it replays a file")
     outcomes = []
-    queue = deque(source.feeds() if feeds is None else feeds)
-    seen = set(queue)
+    queue = deque(f for f in source.feeds() if feeds is None or f.url in feeds)
+    seen = {f.url for f in queue}
     # What this source's feeds were last time: two queries per poll, not two per page.
     lasts, parsed_before = store.last_snapshots(source.name)
     hosts = source.hosts()
     while queue and len(outcomes) < MAX_DOCUMENTS:
-        url = queue.popleft()
+        feed = queue.popleft()
         left = f" ({len(queue)} more queued)" if queue else ""
-        progress(f"{source.name}: fetching document {len(outcomes) + 1}{left}: {url}")
+        progress(f"{source.name}: fetching document {len(outcomes) + 1}{left}: {feed.url}")
         outcome = _fetch_and_process(
-            store, source, fetcher, url, lasts.get(url), url in parsed_before, hosts, progress
-        )
+            store, source, fetcher, feed, lasts.get(feed.url), feed.url in parsed_before, hosts,
+            progress,
+        )  # fmt: skip
         outcomes.append(outcome)
-        for url in outcome.follow:
-            if url not in seen:
-                seen.add(url)
-                queue.append(url)
+        for link in outcome.follow:
+            if link.url not in seen:
+                seen.add(link.url)
+                queue.append(_feed_of(link, feed))
     if queue:
         # Followed pages are not remembered: an unchanged listing would not name them again,
         # so the operator is told which were not read.
-        message = f"stopped after {MAX_DOCUMENTS} documents; {len(queue)} not read, from {queue[0]}"
-        outcomes.append(PollOutcome(source.name, queue[0], "failed", message))
+        first = queue[0].url
+        message = f"stopped after {MAX_DOCUMENTS} documents; {len(queue)} not read, from {first}"
+        outcomes.append(PollOutcome(source.name, first, "failed", message))
     _record_health(store, source.name, outcomes, notes="; ".join(source.skipped()) or None)
     return outcomes
+
+
+def _feed_of(link: Link, parent: Feed) -> Feed:
+    """What a followed link is fetched as: more of its document (a next page) with the
+    document's own settings (its API key, the statuses it may answer with); a record's page
+    as a plain page."""
+    if link.reference is None:
+        return replace(parent, url=link.url, kind=link.kind)
+    return Feed(link.url, link.kind, parent.job)
 
 
 def _record_health(
@@ -146,7 +159,7 @@ def _fetch_and_process(
     store: Store,
     source: Source,
     fetcher: Fetcher,
-    url: str,
+    feed: Feed,
     last: Snapshot | None,
     parsed_before: bool,
     hosts: frozenset[str] | None = None,
@@ -156,17 +169,18 @@ def _fetch_and_process(
     try:
         document = fetcher.get(
             source.name,
-            url,
+            feed.url,
             etag=last.etag if last and usable else None,
             last_modified=last.last_modified if last and usable else None,
-            params=source.request_params(url),
-            allow=source.document_statuses(url),
+            params=dict(feed.params),
+            allow=feed.statuses,
             hosts=hosts,
         )
     except FetchError as err:
-        return PollOutcome(source.name, url, "failed", str(err))
+        return PollOutcome(source.name, feed.url, "failed", str(err))
     if document is None:
-        return PollOutcome(source.name, url, "not_modified", "304 Not Modified")
+        return PollOutcome(source.name, feed.url, "not_modified", "304 Not Modified")
+    document = replace(document, kind=feed.kind)
     return process(
         store, source, document, last=last, parsed_before=parsed_before, progress=progress
     )
@@ -232,14 +246,17 @@ def reparse(store: Store, source: Source, progress: Progress = _quiet) -> list[P
             progress(f"{source.name}: snapshot {number} of {len(stored)}: {snapshot.url}")
             if previous.get(snapshot.url) == snapshot.sha256:
                 continue
+            content = tx.content(snapshot.sha256)
             document = Document(
                 source=source.name,
                 url=snapshot.url,
-                content=tx.content(snapshot.sha256),
+                content=content,
                 fetched_at=snapshot.fetched_at,
                 http_status=snapshot.http_status,
                 content_type=snapshot.content_type,
                 replayed_from=snapshot.replayed_from,
+                # The kind it was read as (a snapshot that failed: from its bytes).
+                kind=snapshot.document_kind or source.sniff(content),
             )
             outcome = _parse_and_apply(
                 tx,
@@ -330,9 +347,7 @@ def _parse_and_apply(
         generated_at=result.generated_at,
         follow=[]
         if document.replayed_from
-        else source.follow(
-            document, result, [obs.reference for obs in detection.upserts], first_poll
-        ),
+        else followed(source, result, {obs.reference for obs in detection.upserts}, first_poll),
     )
 
 

@@ -121,13 +121,14 @@ def schedule(app: App) -> dict[str, str]:
         return {}  # e.g. SMTP without its password: the schedule cannot be built
     out: dict[str, str] = {}
     for job in found:
+        if job.source is None:
+            continue
         state = states.get(job.id)
         last = state.last_start if state else None
         upcoming = job.trigger.get_next_fire_time(last, now) if last else now
         if upcoming is not None:
             shown = f"{max(upcoming, now):%Y-%m-%d %H:%M} UTC"
-            name = job.id.split("-")[0]
-            out[name] = min(out.get(name, shown), shown)
+            out[job.source] = min(out.get(job.source, shown), shown)
     return out
 
 

@@ -1,6 +1,11 @@
-"""The contract every source implements: its feeds, a pure parser, and its event rules.
+"""The contract every source implements: its feeds, a parser per kind of document, its
+event rules and its schedules.
 
-Nothing here fetches or stores; `poll` drives these methods and `detect` calls the rules.
+A source declares its feeds, each with the kind of document it serves; `parsers()` maps each
+kind to a pure parser, which returns the records it read and the links it found (each with
+the kind of document it leads to). `poll` fetches, applies the one follow policy
+(`follow.followed`) and stores; `detect` calls the rules. `sniff` (what kind a file is, from
+its bytes) is used only to replay a saved file. Nothing here fetches or stores.
 """
 
 from __future__ import annotations
@@ -8,18 +13,32 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..config import Config
+from ..errors import ShapeError
 from ..fetch import Document
 from ..model import Agency, EventDraft, Observation, ParseResult
 
 
-def _looks_like_text(content: bytes) -> bool:
-    """A page or JSON answer, not a PDF, zip or other binary file."""
-    head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head[:1] in (b"<", b"{", b"[") and b"\x00" not in head
+def head(content: bytes, size: int = 1024) -> bytes:
+    """A document's first bytes, past a byte-order mark and white space (for `sniff`)."""
+    return content[:size].lstrip(b"\xef\xbb\xbf \t\r\n")
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A URL a source polls, the kind of document it serves, and what it may send."""
+
+    url: str
+    kind: str
+    #: The scheduler job that polls it (None: the source's own job, named as the source).
+    job: str | None = None
+    #: HTTP error statuses whose body is still this document (openFDA's 404 "no matches").
+    statuses: tuple[int, ...] = ()
+    #: Query parameters sent with the request but never stored (an API key).
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -41,12 +60,12 @@ class Schedule:
 
 
 class Source(ABC):
-    """One body's feed. Subclasses declare `name`, `agency`, `document_kinds`, `description`."""
+    """One body's feeds. Subclasses declare `name`, `agency`, `document_kinds`, `description`."""
 
     name: ClassVar[str]
     agency: ClassVar[Agency]
     description: ClassVar[str]
-    #: What `parse` recognises from content alone (for `poll --from-file`).
+    #: The kinds of document its parsers report (`ParseResult.document_kind`).
     document_kinds: ClassVar[tuple[str, ...]]
 
     @classmethod
@@ -55,12 +74,32 @@ class Source(ABC):
         """Build the source from the whole config; it reads only its own section."""
 
     @abstractmethod
-    def feeds(self) -> list[str]:
-        """The URLs one poll fetches."""
+    def feeds(self) -> list[Feed]:
+        """What one poll fetches, each URL with its kind of document."""
 
     @abstractmethod
+    def parsers(self) -> Mapping[str, Callable[[Document], ParseResult]]:
+        """Kind of document -> its pure parser (raises ShapeError when the shape is wrong)."""
+
+    @abstractmethod
+    def sniff(self, content: bytes) -> str | None:
+        """The kind of document a saved file is, from its bytes (for `poll --from-file`
+        only), or None when it is no document this source reads."""
+
     def parse(self, document: Document) -> ParseResult:
-        """Observations from one document; pure. Raises ShapeError when the shape is wrong."""
+        """Observations and links from one document, by the parser of its kind."""
+        parsers = self.parsers()
+        kind = document.kind if document.kind in parsers else self.sniff(document.content)
+        parser = parsers.get(kind) if kind else None
+        if parser is None:
+            raise ShapeError(f"not a document the {self.name} source reads ({self.description})")
+        return parser(document)
+
+    def replay_url(self, kind: str) -> str:
+        """The URL a replayed file of this kind is stored under: the feed serving that kind
+        (a source names one for pages it only follows)."""
+        feeds = self.feeds()
+        return next((f.url for f in feeds if f.kind == kind), feeds[0].url)
 
     #: The source's rules module (history, changes, and optionally merge functions), which
     #: the three methods below hand over to; a source may override the methods instead.
@@ -76,6 +115,16 @@ class Source(ABC):
         """The events that a change of one record's fields means (none for wording-only)."""
         return list(self.rules.changes(before, observation, result))
 
+    def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation:
+        """Combine what a partial document says with what was known (default: it replaces)."""
+        merge = getattr(self.rules, "merge", None)
+        return merge(before, observation) if merge is not None else observation
+
+    def status_of(self, fields: Mapping[str, Any]) -> Any:
+        """A record's status, compared across a whole register document: so many records
+        changing it at once is a shape error (None: the record has none)."""
+        return fields.get("status")
+
     @property
     def news_window_days(self) -> int:
         """Days before a feed's previous document beyond which a newly seen decision is
@@ -86,6 +135,23 @@ class Source(ABC):
     def max_vanished_fraction(self) -> float:
         """Share of known records that may vanish in one document before it is a shape error."""
         return 0.05
+
+    # --- following links (the policy is `follow.followed`) --------------------------------
+
+    @property
+    def follow_pages(self) -> str:
+        """Which records' pages a poll reads: "new" (new or changed records), "tracked"
+        (only those of tracked products) or "none"; from the source's config section."""
+        return str(getattr(getattr(self, "settings", None), "follow_pages", "new"))
+
+    #: Tracked product names, normalised (set by the source from the config).
+    tracked: Collection[str] = ()
+
+    def tracks(self, observation: Observation) -> bool:
+        """Whether a record is of a tracked product (its pages are read on a first poll)."""
+        from ..names import normalise
+
+        return any(normalise(n.name) in self.tracked for n in observation.names)
 
     #: The body's own hosts, besides those of the configured URLs.
     body_hosts: ClassVar[frozenset[str]] = frozenset()
@@ -98,7 +164,7 @@ class Source(ABC):
 
         settings = getattr(self, "settings", None)
         values: list[Any] = list(settings.model_dump().values()) if settings is not None else []
-        urls = [*self.feeds()]
+        urls = [f.url for f in self.feeds()]
         for value in values:
             urls += [
                 v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)
@@ -117,37 +183,6 @@ class Source(ABC):
         hours = float(getattr(getattr(self, "settings", None), "interval_hours", 24.0))
         return [Schedule(self.name, every_hours=hours, gap_hours=hours / 2)]
 
-    def document_statuses(self, url: str) -> tuple[int, ...]:
-        """HTTP error statuses whose body is still a document at this URL (an API's 404
-        "no matches"); anywhere else they are fetch failures."""
-        return ()
-
     def skipped(self) -> list[str]:
         """Feeds left out on purpose, each with its reason (shown in source health)."""
         return []
-
-    def replay_url(self, content: bytes) -> str | None:
-        """The feed URL a replayed file stands for (its kind recognised from content), or
-        None when the file is no kind of document this source reads."""
-        return self.feeds()[0] if _looks_like_text(content) else None
-
-    def request_params(self, url: str) -> dict[str, str]:
-        """Query parameters sent with a request but never stored (an API key)."""
-        return {}
-
-    def follow(
-        self, document: Document, result: ParseResult, changed: Collection[str], first_poll: bool
-    ) -> list[str]:
-        """URLs to fetch after this document: its next page (what the parser read from it),
-        and, for a listing, the pages of records that are new or `changed`."""
-        return [result.next_url] if result.next_url else []
-
-    def status_of(self, fields: Mapping[str, Any]) -> Any:
-        """A record's status, compared across a whole register document: so many records
-        changing it at once is a shape error (None: the record has none)."""
-        return fields.get("status")
-
-    def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation:
-        """Combine what a partial document says with what was known (default: it replaces)."""
-        merge = getattr(self.rules, "merge", None)
-        return merge(before, observation) if merge is not None else observation

@@ -6,7 +6,7 @@ Pure: parses bytes it is given; never fetches, never stores. openpyxl loads only
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ...config import Config, EMAConfig
@@ -15,6 +15,7 @@ from ...fetch import Document
 from ...model import (
     Agency,
     EventDraft,
+    Link,
     NameKind,
     Observation,
     ParseResult,
@@ -22,8 +23,10 @@ from ...model import (
 )
 from ...names import normalise
 from .. import pages
-from ..base import Source
+from ..base import Feed, Source, head
 from . import forms, rules, union
+
+REPORT, EPAR, REGISTER = "ema-medicines-report", "ema-epar-page", "ec-union-register-page"
 
 
 class EMAReport(Source):
@@ -31,12 +34,7 @@ class EMAReport(Source):
     agency = Agency.EMA
     body_hosts = frozenset({"www.ema.europa.eu", "ec.europa.eu", "health.ec.europa.eu"})
     description = "EMA medicines report (XLSX or JSON), EPAR pages and the EC Union Register"
-    document_kinds = (
-        "ema-medicines-report-xlsx",
-        "ema-medicines-report-json",
-        "ema-epar-page",
-        "ec-union-register-page",
-    )
+    document_kinds = (f"{REPORT}-xlsx", f"{REPORT}-json", EPAR, REGISTER)
 
     def __init__(self, settings: EMAConfig, tracked: list[str] | None = None) -> None:
         self.settings = settings
@@ -47,8 +45,8 @@ class EMAReport(Source):
         names = config.tracked_names()
         return cls(config.sources.ema, names)
 
-    def feeds(self) -> list[str]:
-        return [self.settings.url]
+    def feeds(self) -> list[Feed]:
+        return [Feed(self.settings.url, REPORT)]
 
     @property
     def max_vanished_fraction(self) -> float:
@@ -56,14 +54,37 @@ class EMAReport(Source):
 
     # --- parsing --------------------------------------------------------------------------
 
-    def parse(self, document: Document) -> ParseResult:
-        head = document.content[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-        if head.startswith(b"PK\x03\x04"):
-            kind, generated, rows = self.document_kinds[0], *forms.xlsx_rows(document.content)
-        elif head[:1] in (b"[", b"{"):
-            kind, generated, rows = self.document_kinds[1], *forms.json_rows(document.content)
-        elif head[:1] == b"<":
-            return self._page(document)
+    def parsers(self) -> Mapping[str, Callable[[Document], ParseResult]]:
+        report = self._report
+        # A stored snapshot names the form it was read in; either form is the report.
+        return {REPORT: report, f"{REPORT}-xlsx": report, f"{REPORT}-json": report,
+                EPAR: self._epar, REGISTER: self._union_register}  # fmt: skip
+
+    def sniff(self, content: bytes) -> str | None:
+        text = content[:200_000]
+        if b"dataSet_" in text or b"Union Register of medicinal products" in text:
+            return REGISTER
+        if b"data-medicine-status" in text or b"EMA product number" in text:
+            return EPAR
+        start = head(content)
+        return REPORT if start.startswith(b"PK\x03\x04") or start[:1] in (b"[", b"{") else None
+
+    def replay_url(self, kind: str) -> str:
+        if kind == REGISTER:
+            return self.settings.union_register_url.format(number="replayed")
+        if kind == EPAR:
+            return "https://www.ema.europa.eu/en/medicines/human/EPAR/replayed"
+        return self.settings.url
+
+    def _report(self, document: Document) -> ParseResult:
+        """The whole register, in either of the forms EMA publishes (XLSX or JSON)."""
+        start = head(document.content, 512)
+        if start.startswith(b"PK\x03\x04"):
+            kind, generated, rows = f"{REPORT}-xlsx", *forms.xlsx_rows(document.content)
+        elif start[:1] in (b"[", b"{"):
+            kind, generated, rows = f"{REPORT}-json", *forms.json_rows(document.content)
+        elif start[:1] == b"<":
+            raise ShapeError("an HTML/XML page, not the medicines report (an error page?)")
         else:
             raise ShapeError("not the EMA medicines report: neither an XLSX nor a JSON document")
         observations: dict[str, Observation] = {}
@@ -89,66 +110,35 @@ class EMAReport(Source):
                 f"only {count} rows (at least {self.settings.min_rows} expected): "
                 "a truncated or partial report"
             )
-        return ParseResult(list(observations.values()), kind, generated, complete=True)
+        links = []
+        for obs in observations.values():  # each product's EPAR page, and its register page
+            if obs.fields.get("url"):
+                links.append(Link(obs.fields["url"], EPAR, obs.reference))
+                configured = self._register_url(None, obs.reference)
+                if configured:
+                    links.append(Link(configured, REGISTER, obs.reference))
+        return ParseResult(list(observations.values()), kind, generated, True, links)
 
-    def _page(self, document: Document) -> ParseResult:
-        """A Union Register page or an EPAR page (the report's HTML neighbours)."""
-        text = pages.decode(document.content)
-        # Recognised by its title too, so a page that lost its data says so precisely.
-        if "dataSet_" in text or "Union Register of medicinal products" in text:
-            obs = union.register_page(text, document.url)
-            return ParseResult([obs], "ec-union-register-page", None, complete=False)
-        if "data-medicine-status" in text or "EMA product number" in text:
-            obs = union.epar_page(text, document.url)
-            return ParseResult([obs], "ema-epar-page", None, complete=False)
-        raise ShapeError(
-            "an HTML/XML page, neither the medicines report, a Union Register nor an EPAR page"
-        )
+    def _epar(self, document: Document) -> ParseResult:
+        """An EPAR page, and the Union Register page its EU number names."""
+        obs = union.epar_page(pages.decode(document.content), document.url)
+        url = self._register_url(obs.fields["epar"].get("eu_number"), obs.reference)
+        links = [Link(url, REGISTER, obs.reference, always=True)] if url else []
+        return ParseResult([obs], EPAR, None, complete=False, links=links)
 
-    def replay_url(self, content: bytes) -> str | None:
-        text = content[:200_000]
-        head = text[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-        if b"dataSet_" in text or b"Union Register of medicinal products" in text:
-            return self.settings.union_register_url.format(number="replayed")
-        if b"data-medicine-status" in text or b"EMA product number" in text:
-            return "https://www.ema.europa.eu/en/medicines/human/EPAR/replayed"
-        if head.startswith(b"PK\x03\x04") or head[:1] in (b"[", b"{"):
-            return self.settings.url
-        return None
+    def _union_register(self, document: Document) -> ParseResult:
+        obs = union.register_page(pages.decode(document.content), document.url)
+        return ParseResult([obs], REGISTER, None, complete=False)
 
-    def follow(
-        self, document: Document, result: ParseResult, changed: Collection[str], first_poll: bool
-    ) -> list[str]:
-        """From the report, the EPAR pages of products new or changed (tracked ones on a first
-        poll); from an EPAR page, the Union Register page its EU number names."""
-        mode = self.settings.follow_pages
-        if mode == "none" or result.document_kind == "ec-union-register-page":
-            return []
-        if result.document_kind == "ema-epar-page":
-            (obs,) = result.observations
-            url = self._register_url(obs.reference, obs.fields["epar"].get("eu_number"))
-            return [url] if url else []
-        urls = []
-        for obs in result.observations:
-            if obs.reference not in changed or not obs.fields.get("url"):
-                continue
-            if (mode == "tracked" or first_poll) and not self._tracked(obs):
-                continue
-            urls.append(obs.fields["url"])
-            configured = self._register_url(obs.reference, None)
-            if configured:
-                urls.append(configured)
-        return urls
+    def tracks(self, observation: Observation) -> bool:
+        return any(normalise(n.name) in self.tracked for n in observation.names)
 
-    def _register_url(self, reference: str, eu_number: str | None) -> str | None:
+    def _register_url(self, eu_number: str | None, reference: str) -> str | None:
         number = eu_number or self.settings.eu_numbers.get(reference)
         match = re.search(r"EU/\d/\d{2}/(\d+)", number or "")
         if not match:
             return None
         return self.settings.union_register_url.format(number=f"{int(match[1]):03d}")
-
-    def _tracked(self, obs: Observation) -> bool:
-        return any(normalise(n.name) in self.tracked for n in obs.names)
 
     def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation:
         """The report, its EPAR page and the Union Register page are one record: each keeps
@@ -176,7 +166,7 @@ class EMAReport(Source):
         after = observation.fields
         if "union" in after and after["union"] != before.get("union"):
             return union.events(before, observation)
-        if "status" not in after or result.document_kind not in self.document_kinds[:2]:
+        if "status" not in after or not result.document_kind.startswith(REPORT):
             return []
         events = []
         if after.get("opinion_date") and after["opinion_date"] != before.get("opinion_date"):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from ...config import Config, FDAConfig
 from ...errors import ShapeError
 from ...fetch import Document
-from ...model import PARTIAL, Agency, Observation, ParseResult
-from ..base import Schedule, Source
+from ...model import PARTIAL, Agency, Link, Observation, ParseResult
+from ..base import Feed, Schedule, Source, head
 from . import datafiles, openfda, rules, shape
 
 ZIP_KIND, JSON_KIND = "fda-datafiles-zip", "openfda-drugsfda-json"
@@ -36,14 +36,19 @@ class FDA(Source):
         names = config.tracked_names()
         return cls(config.sources.fda, names)
 
-    def feeds(self) -> list[str]:
-        urls = [self.settings.datafiles_url]
+    def feeds(self) -> list[Feed]:
+        feeds = [Feed(self.settings.datafiles_url, ZIP_KIND)]
         if self.settings.openfda:
-            urls += openfda.query_urls(
-                self.settings.openfda_url, self.settings.applications, self.names,
-                self.settings.batch_size, self.settings.page_size,
-            )  # fmt: skip
-        return urls
+            key = self.settings.api_key
+            feeds += [
+                # openFDA answers "no matches" with 404 and a JSON body.
+                Feed(url, JSON_KIND, "fda-openfda", (404,), {"api_key": key} if key else {})
+                for url in openfda.query_urls(
+                    self.settings.openfda_url, self.settings.applications, self.names,
+                    self.settings.batch_size, self.settings.page_size,
+                )
+            ]  # fmt: skip
+        return feeds
 
     def page_url(self, observation: Observation) -> str | None:
         """The application's page on Drugs@FDA."""
@@ -53,16 +58,16 @@ class FDA(Source):
     def schedules(self) -> list[Schedule]:
         """Drugs@FDA data files are released on Tuesdays (US Eastern): read on Wednesdays.
         openFDA, fresher for the tracked products, daily."""
-        register, *queries = self.feeds()
+        feeds = self.feeds()
         weekly = Schedule(
-            "fda", (register,), cron={"day_of_week": "wed", "hour": 9},
-            timezone="America/New_York", gap_hours=12,
+            "fda", tuple(f.url for f in feeds if f.job is None),
+            cron={"day_of_week": "wed", "hour": 9}, timezone="America/New_York", gap_hours=12,
         )  # fmt: skip
+        queries = tuple(f.url for f in feeds if f.job == "fda-openfda")
         if not queries:
             return [weekly]
         daily = self.settings.openfda_interval_hours
-        return [weekly, Schedule("fda-openfda", tuple(queries), every_hours=daily,
-                                 gap_hours=daily / 2)]  # fmt: skip
+        return [weekly, Schedule("fda-openfda", queries, every_hours=daily, gap_hours=daily / 2)]
 
     @property
     def max_vanished_fraction(self) -> float:
@@ -76,37 +81,32 @@ class FDA(Source):
             return None
         return tuple(sorted((str(k), str(p.get("status"))) for k, p in products.items()))
 
-    def replay_url(self, content: bytes) -> str | None:
-        head = content[:64].lstrip()
-        if head[:1] == b"{":
-            return self.settings.openfda_url
-        return self.settings.datafiles_url if head.startswith(b"PK\x03\x04") else None
+    def sniff(self, content: bytes) -> str | None:
+        start = head(content, 64)
+        if start[:1] == b"{":
+            return JSON_KIND
+        return ZIP_KIND if start.startswith(b"PK\x03\x04") else None
 
-    def document_statuses(self, url: str) -> tuple[int, ...]:
-        # openFDA answers "no matches" with 404 and a JSON body; the data files' 404 is a failure.
-        return (404,) if url.startswith(self.settings.openfda_url) else ()
+    def replay_url(self, kind: str) -> str:
+        return self.settings.openfda_url if kind == JSON_KIND else self.settings.datafiles_url
 
-    def request_params(self, url: str) -> dict[str, str]:
-        key = self.settings.api_key
-        return {"api_key": key} if key and url.startswith(self.settings.openfda_url) else {}
+    def parsers(self) -> Mapping[str, Callable[[Document], ParseResult]]:
+        return {ZIP_KIND: self._datafiles, JSON_KIND: self._openfda}
 
-    def parse(self, document: Document) -> ParseResult:
-        head = document.content[:64].lstrip()
-        if head.startswith(b"PK\x03\x04"):
-            released, records = datafiles.read(document.content, self.settings.min_applications)
-            observations = [shape.observation(r) for r in records]
-            return ParseResult(observations, ZIP_KIND, released, complete=True)
-        if head[:1] == b"{":
-            data = openfda.load(document.content)
-            updated, records, brands = openfda.read(data)
-            observations = [
-                shape.observation(r | {PARTIAL: True}, b)
-                for r, b in zip(records, brands, strict=True)
-            ]
-            return ParseResult(
-                observations, JSON_KIND, updated, complete=False,
-                next_url=openfda.next_page(document.url, data),
-            )  # fmt: skip
-        if head[:1] == b"<":
-            raise ShapeError("an HTML/XML page, not Drugs@FDA data files or an openFDA response")
-        raise ShapeError("neither a Drugs@FDA zip nor an openFDA JSON response")
+    def _datafiles(self, document: Document) -> ParseResult:
+        if not document.content.startswith(b"PK\x03\x04"):
+            raise ShapeError("not a zip: the Drugs@FDA data files are published as one")
+        released, records = datafiles.read(document.content, self.settings.min_applications)
+        observations = [shape.observation(r) for r in records]
+        return ParseResult(observations, ZIP_KIND, released, complete=True)
+
+    def _openfda(self, document: Document) -> ParseResult:
+        data = openfda.load(document.content)
+        updated, records, brands = openfda.read(data)
+        observations = [
+            shape.observation(r | {PARTIAL: True}, b) for r, b in zip(records, brands, strict=True)
+        ]
+        following = openfda.next_page(document.url, data)
+        # A query's pages are all read, whatever the first one says.
+        links = [Link(following, JSON_KIND, always=True)] if following else []
+        return ParseResult(observations, JSON_KIND, updated, complete=False, links=links)

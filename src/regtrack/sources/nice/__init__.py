@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from ...config import Config, NICEConfig
 from ...fetch import Document
-from ...model import Agency, Observation, ParseResult
+from ...model import Agency, Link, Observation, ParseResult
 from ...names import normalise
-from ..base import Source
+from ..base import Feed, Source, head
 from . import documents, records, rules
+from .documents import INDEV_JSON, INDEV_PAGE, LISTING, TA_PAGE
 
 
 class NICE(Source):
@@ -38,33 +39,41 @@ class NICE(Source):
     def from_config(cls, config: Config) -> NICE:
         return cls(config.sources.nice, config.tracked_names())
 
-    def feeds(self) -> list[str]:
-        return [f"{self.settings.base_url}{path}" for path in self.settings.listings]
+    def feeds(self) -> list[Feed]:
+        return [Feed(f"{self.settings.base_url}{path}", LISTING) for path in self.settings.listings]
 
-    def parse(self, document: Document) -> ParseResult:
-        kind, found, next_url = documents.read(
-            document.content, document.url, self.settings.base_url
-        )
-        observations = [records.observation(r) for r in found]
-        # Listings are paged and pages are single records: nothing here is a whole register.
-        return ParseResult(observations, kind, None, complete=False, next_url=next_url)
+    def parsers(self) -> Mapping[str, Callable[[Document], ParseResult]]:
+        listing, ta, indev, api = (self._reader(r) for r in (documents.listing,
+            documents.ta_page, documents.indev_page, documents.indev_json))  # fmt: skip
+        # Stored snapshots name the form they were read in.
+        return {LISTING: listing, "nice-listing-page": listing, "nice-search-api": listing,
+                TA_PAGE: ta, INDEV_PAGE: indev, "nice-indev-page-text": indev,
+                INDEV_JSON: api, "nice-indev-project": api, "nice-indev-projects": api}  # fmt: skip
 
-    def follow(
-        self, document: Document, result: ParseResult, changed: Collection[str], first_poll: bool
-    ) -> list[str]:
-        if result.document_kind not in ("nice-listing-page", "nice-search-api"):
-            return []
-        # Listings are newest first: the next page matters while this one had news.
-        urls = [result.next_url] if result.next_url and (changed or first_poll) else []
-        mode = self.settings.follow_pages
-        for obs in result.observations:
-            if mode == "none" or obs.reference not in changed or not obs.fields.get("url"):
-                continue
-            if (mode == "tracked" or first_poll) and not self._tracked(obs):
-                continue
-            urls.append(obs.fields["url"])
-        return urls
+    def sniff(self, content: bytes) -> str | None:
+        start = head(content)
+        if b"\x00" in start or start.startswith((b"%PDF", b"PK\x03\x04")):
+            return None
+        return documents.kind_of(content, "")
 
-    def _tracked(self, obs: Observation) -> bool:
-        title = normalise(obs.fields.get("title") or "")
+    def _reader(
+        self, read: Callable[[bytes, str, str], documents.Read]
+    ) -> Callable[[Document], ParseResult]:
+        def parse(document: Document) -> ParseResult:
+            kind, found, next_url = read(document.content, document.url, self.settings.base_url)
+            observations = [records.observation(r) for r in found]
+            # Listings are newest first: the next page matters while this one had news.
+            links = [Link(next_url, LISTING)] if next_url else []
+            links += [
+                Link(o.fields["url"], documents.page_kind(o.fields["url"]), o.reference)
+                for o in observations
+                if kind in ("nice-listing-page", "nice-search-api") and o.fields.get("url")
+            ]
+            # Listings are paged and pages are single records: nothing here is a whole register.
+            return ParseResult(observations, kind, None, complete=False, links=links)
+
+        return parse
+
+    def tracks(self, observation: Observation) -> bool:
+        title = normalise(observation.fields.get("title") or "")
         return any(name in title for name in self.tracked)

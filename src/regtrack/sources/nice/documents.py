@@ -1,5 +1,5 @@
 """NICE documents -> records: listing pages and search-API JSON, InDev JSON, in-development
-pages, TA pages. Each kind is recognised from content; pure.
+pages, TA pages; one reader per kind of document (`kind_of` recognises a saved file). Pure.
 
 Keyed on __NEXT_DATA__, ids, <time> and labels, never on the hashed class names that change
 with every deploy. A page without its data or its labels is a ShapeError, never an event.
@@ -30,21 +30,81 @@ PROJECT_LABELS = (
 )
 
 
-def read(content: bytes, url: str, base_url: str) -> tuple[str, list[dict[str, Any]], str | None]:
-    """(document kind, records, next page URL)."""
+Read = tuple[str, list[dict[str, Any]], str | None]
+LISTING, TA_PAGE, INDEV_PAGE, INDEV_JSON = (
+    "nice-listing",
+    "nice-ta-page",
+    "nice-indev-page",
+    "nice-indev-json",
+)
+
+
+def kind_of(content: bytes, url: str) -> str:
+    """Which kind of NICE document a saved file is (for replaying it)."""
     text = pages.decode(content)
-    head = text.lstrip()[:1]
-    if head in ("{", "["):
-        return _json(text, url, base_url)
-    if pages.is_html(text):
-        return _html(text, url, base_url)
-    return "nice-indev-page-text", [_project_text(pages.lines(text), url, base_url)], None
+    if text.lstrip()[:1] in ("{", "["):
+        return LISTING if '"documents"' in text[:100_000] else INDEV_JSON
+    if not pages.is_html(text):
+        return INDEV_PAGE  # an in-development page saved as text
+    try:
+        props = _props(pages.soup(text), url)
+    except ShapeError:
+        return TA_PAGE  # a page without its data: its reader says what is missing
+    results = props.get("results")
+    if isinstance(results, dict) and isinstance(results.get("documents"), list):
+        return LISTING
+    return INDEV_PAGE if next(_projects(props), None) or _GID_URL.search(url) else TA_PAGE
 
 
-def _json(text: str, url: str, base_url: str) -> tuple[str, list[dict[str, Any]], str | None]:
-    data = pages.load_json(text, "NICE JSON")
-    if isinstance(data, dict) and isinstance(data.get("documents"), list):
-        return "nice-search-api", *_listing(data, base_url)
+def read(content: bytes, url: str, base_url: str) -> Read:
+    """A saved file read as the kind of document it is (replays, tests)."""
+    readers = {LISTING: listing, TA_PAGE: ta_page, INDEV_PAGE: indev_page, INDEV_JSON: indev_json}
+    return readers[kind_of(content, url)](content, url, base_url)
+
+
+def page_kind(url: str) -> str:
+    """The kind of page a listing's link leads to: an in-development project or a TA."""
+    return INDEV_PAGE if _GID_URL.search(url) else TA_PAGE
+
+
+def listing(content: bytes, url: str, base_url: str) -> Read:
+    """(document kind, records, next page URL) of a listing: the search API's JSON, or a
+    listing page's __NEXT_DATA__."""
+    text = pages.decode(content)
+    if text.lstrip()[:1] in ("{", "["):
+        data = pages.load_json(text, "NICE JSON")
+        if isinstance(data, dict) and isinstance(data.get("documents"), list):
+            return "nice-search-api", *_listing(data, base_url)
+        raise ShapeError("NICE listing JSON has no 'documents' list (not a search-API response)")
+    results = _props(pages.soup(text), url).get("results")
+    if isinstance(results, dict) and isinstance(results.get("documents"), list):
+        return "nice-listing-page", *_listing(results, base_url)
+    raise ShapeError(f"{url}: a NICE listing page without results.documents in its page data")
+
+
+def ta_page(content: bytes, url: str, base_url: str) -> Read:
+    page = pages.soup(pages.decode(content))
+    _props(page, url)  # NICE's pages all carry their data: one without it changed layout
+    return "nice-ta-page", [_ta_page(page, url, base_url)], None
+
+
+def indev_page(content: bytes, url: str, base_url: str) -> Read:
+    """An in-development page: its page data where it has some, and its labels."""
+    text = pages.decode(content)
+    if not pages.is_html(text):
+        return "nice-indev-page-text", [_project_text(pages.lines(text), url, base_url)], None
+    page = pages.soup(text)
+    record = _project_text(pages.lines(page), url, base_url)
+    project = next(_projects(_props(page, url)), None)
+    if project is not None:
+        from_data = records.project(project, base_url)
+        record |= {k: v for k, v in from_data.items() if v is not None and k != "url"}
+    return "nice-indev-page", [record], None
+
+
+def indev_json(content: bytes, url: str, base_url: str) -> Read:
+    """The InDev API: its feed of projects, or one project."""
+    data = pages.load_json(pages.decode(content), "NICE JSON")
     embedded = data.get("_embedded") if isinstance(data, dict) else None
     if isinstance(embedded, dict) and "nice.indev:indevelopment-project" in embedded:
         projects = [
@@ -54,6 +114,11 @@ def _json(text: str, url: str, base_url: str) -> tuple[str, list[dict[str, Any]]
     if isinstance(data, dict) and str(data.get("Reference", "")).upper().startswith("GID-"):
         return "nice-indev-project", [records.project(data, base_url)], None
     raise ShapeError("NICE JSON is neither a search-API response nor an InDev project or feed")
+
+
+def _props(page: Any, url: str) -> dict[str, Any]:
+    props = (pages.next_data(page, url).get("props") or {}).get("pageProps") or {}
+    return props if isinstance(props, dict) else {}
 
 
 def _listing(data: dict[str, Any], base_url: str) -> tuple[list[dict[str, Any]], str | None]:
@@ -69,22 +134,6 @@ def _listing(data: dict[str, Any], base_url: str) -> tuple[list[dict[str, Any]],
     ]
     nxt = ((data.get("pagerLinks") or {}).get("next") or {}).get("fullUrl")
     return [r for r in found if r], urljoin(base_url, nxt) if nxt else None
-
-
-def _html(text: str, url: str, base_url: str) -> tuple[str, list[dict[str, Any]], str | None]:
-    page = pages.soup(text)
-    props = (pages.next_data(page, url).get("props") or {}).get("pageProps") or {}
-    results = props.get("results")
-    if isinstance(results, dict) and isinstance(results.get("documents"), list):
-        return "nice-listing-page", *_listing(results, base_url)
-    project = next(_projects(props), None)
-    if project is not None or _GID_URL.search(url):
-        record = _project_text(pages.lines(page), url, base_url)
-        if project is not None:
-            from_data = records.project(project, base_url)
-            record |= {k: v for k, v in from_data.items() if v is not None and k != "url"}
-        return "nice-indev-page", [record], None
-    return "nice-ta-page", [_ta_page(page, url, base_url)], None
 
 
 def _projects(value: Any) -> Iterator[dict[str, Any]]:

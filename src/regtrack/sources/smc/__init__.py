@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from ...config import Config, SMCConfig
 from ...fetch import Document
-from ...model import Agency, NameKind, Observation, ParseResult, ProductName
+from ...model import Agency, Link, NameKind, Observation, ParseResult, ProductName
 from ...names import normalise
-from ..base import Schedule, Source
+from ..base import Feed, Schedule, Source, head
 from . import documents, rules
+from .documents import ADVICE, LISTING
 
 
 class SMC(Source):
@@ -31,8 +32,8 @@ class SMC(Source):
     def from_config(cls, config: Config) -> SMC:
         return cls(config.sources.smc, config.tracked_names())
 
-    def feeds(self) -> list[str]:
-        return [self.settings.listing_url]
+    def feeds(self) -> list[Feed]:
+        return [Feed(self.settings.listing_url, LISTING)]
 
     def schedules(self) -> list[Schedule]:
         """Advice is published on the second Monday of the month: daily that week (10:30,
@@ -43,46 +44,45 @@ class SMC(Source):
                      skip=skip, skip_reason="not the publication week")
         ]  # fmt: skip
 
-    def replay_url(self, content: bytes) -> str | None:
-        head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
-        if head[:1] == b"{":
-            return self.settings.listing_url
-        # Advice pages and listings are read as HTML or as their text.
-        return (
-            None
-            if head.startswith((b"%PDF", b"PK\x03\x04")) or b"\x00" in head
-            else (self.settings.base_url)
-        )
+    def parsers(self) -> Mapping[str, Callable[[Document], ParseResult]]:
+        # Stored snapshots name the form they were read in.
+        return {LISTING: self._listing, "smc-listing-json": self._listing,
+                "smc-listing-page": self._listing, ADVICE: self._advice}  # fmt: skip
 
-    def parse(self, document: Document) -> ParseResult:
-        kind, found, next_url = documents.read(
+    def sniff(self, content: bytes) -> str | None:
+        start = head(content)
+        if start.startswith((b"%PDF", b"PK\x03\x04")) or b"\x00" in start:
+            return None
+        return documents.kind_of(content)
+
+    def replay_url(self, kind: str) -> str:
+        # An advice page is stored under the site's address.
+        return self.settings.listing_url if kind == LISTING else self.settings.base_url
+
+    def _listing(self, document: Document) -> ParseResult:
+        kind, found, next_url = documents.listing(
             document.content, document.url, self.settings.base_url
         )
-        observations = [
-            Observation(
-                r["reference"],
-                rules.names(r.get("medicine")) or (ProductName(r["reference"], NameKind.CODE),),
-                r,
-            )
-            for r in found
-        ]
-        return ParseResult(observations, kind, None, complete=False, next_url=next_url)
+        observations = [self._observation(r) for r in found]
+        # The listing is newest first: the next page matters while this one had news.
+        links = [Link(next_url, LISTING)] if next_url else []
+        links += [Link(o.fields["url"], ADVICE, o.reference) for o in observations
+                  if o.fields.get("url")]  # fmt: skip
+        return ParseResult(observations, kind, None, complete=False, links=links)
 
-    def follow(
-        self, document: Document, result: ParseResult, changed: Collection[str], first_poll: bool
-    ) -> list[str]:
-        if result.document_kind == "smc-advice-page":
-            return []
-        urls = [result.next_url] if result.next_url and (changed or first_poll) else []
-        mode = self.settings.follow_pages
-        for obs in result.observations:
-            if mode == "none" or obs.reference not in changed or not obs.fields.get("url"):
-                continue
-            medicine = normalise(obs.fields.get("medicine") or "")
-            if (mode == "tracked" or first_poll) and not any(n in medicine for n in self.tracked):
-                continue
-            urls.append(obs.fields["url"])
-        return urls
+    def _advice(self, document: Document) -> ParseResult:
+        found = documents.advice_page(document.content, document.url)
+        return ParseResult([self._observation(found)], ADVICE, None, complete=False)
+
+    def _observation(self, found: dict[str, Any]) -> Observation:
+        names = rules.names(found.get("medicine"))
+        return Observation(
+            found["reference"], names or (ProductName(found["reference"], NameKind.CODE),), found
+        )
+
+    def tracks(self, observation: Observation) -> bool:
+        medicine = normalise(observation.fields.get("medicine") or "")
+        return any(name in medicine for name in self.tracked)
 
 
 def _not_publication_week(now: dt.datetime) -> bool:

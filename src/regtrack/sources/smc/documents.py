@@ -56,16 +56,45 @@ def smc_id(value: str) -> str:
     return re.sub(r"\s+", "", value).upper() if value.upper().startswith("SMC") else value
 
 
-def read(content: bytes, url: str, base_url: str) -> tuple[str, list[dict[str, Any]], str | None]:
-    """(document kind, records, next listing page)."""
+LISTING, ADVICE = "smc-listing", "smc-advice-page"
+
+
+def kind_of(content: bytes) -> str:
+    """Which kind of SMC document a saved file is (for replaying it)."""
+    text = pages.decode(content)
+    if text.lstrip()[:1] in ("{", "["):
+        return LISTING
+    rows = pages.lines(pages.soup(text) if pages.is_html(text) else text)
+    if any(_LISTING_ROW.match(r) for r in rows[:80]) and not _DECISION.search(" ".join(rows)):
+        return LISTING
+    return ADVICE
+
+
+def listing(
+    content: bytes, url: str, base_url: str
+) -> tuple[str, list[dict[str, Any]], str | None]:
+    """(document kind, records, next listing page): the listing's JSON, or its HTML rows."""
     text = pages.decode(content)
     if text.lstrip()[:1] in ("{", "["):
         return _listing_json(text, url, base_url)
     page = pages.soup(text) if pages.is_html(text) else None
     rows = pages.lines(page if page is not None else text)
-    if any(_LISTING_ROW.match(r) for r in rows[:80]) and not _DECISION.search(" ".join(rows)):
-        return "smc-listing-page", _listing_rows(page, rows, base_url), None
-    return "smc-advice-page", [advice(rows, url)], None
+    found = _listing_rows(page, rows, base_url)
+    if not found:
+        raise ShapeError(f"{url}: an SMC listing with no rows 'SMC ID, date, medicine (brand)'")
+    return "smc-listing-page", found, None
+
+
+def read(content: bytes, url: str, base_url: str) -> tuple[str, list[dict[str, Any]], str | None]:
+    """A saved file read as the kind of document it is (replays, tests)."""
+    if kind_of(content) == LISTING:
+        return listing(content, url, base_url)
+    return ADVICE, [advice_page(content, url)], None
+
+
+def advice_page(content: bytes, url: str) -> dict[str, Any]:
+    text = pages.decode(content)
+    return advice(pages.lines(pages.soup(text) if pages.is_html(text) else text), url)
 
 
 def advice(rows: list[str], url: str) -> dict[str, Any]:
