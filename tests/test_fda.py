@@ -308,7 +308,7 @@ def test_old_decisions_published_late_are_history_not_news(store: Store, tmp_pat
         event = stored[(case["reference"], case["discriminator"])]
         assert event.backfill and event.details.get("late") is True
     # Reparse rebuilds the same flags from the stored documents.
-    from regtrack.poll import reparse
+    from regtrack.ingest import reparse
 
     reparse(store, FDA.from_config(config()))
     again = {(e.reference, e.discriminator): e for e in store.events()}

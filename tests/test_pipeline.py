@@ -10,7 +10,8 @@ import pytest
 
 from regtrack.config import Config
 from regtrack.errors import StoreError
-from regtrack.poll import poll, reparse
+from regtrack.ingest import reparse
+from regtrack.poll import poll
 from regtrack.sources.ema import EMAReport
 from regtrack.store import Store, Writer
 

@@ -59,7 +59,7 @@ def poll(app: App, source_names: tuple[str, ...], from_file: Path | None) -> Non
 def reparse(app: App, source_names: tuple[str, ...]) -> None:
     """Rebuild state and events from stored snapshots (idempotent)."""
     from .. import sources
-    from ..poll import reparse as run_reparse
+    from ..ingest import reparse as run_reparse
 
     chosen = [sources.get(n, app.config) for n in source_names] or sources.enabled(app.config)
     for source in chosen:
