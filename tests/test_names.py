@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from regtrack.names import normalise
+from regtrack.names import inn_and_brand, normalise
 
 
 @pytest.mark.parametrize(
@@ -20,3 +20,16 @@ def test_equivalent_names(a: str, b: str) -> None:
 def test_different_names_stay_different() -> None:
     assert normalise("selinexor") != normalise("selumetinib")
     assert normalise("®™") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pembrolizumab (Keytruda®)", ("pembrolizumab", "Keytruda®")),
+        ("selinexor (Nexpovio)", ("selinexor", "Nexpovio")),
+        ("selinexor", ("selinexor", None)),
+        ("  (Brand only) ", ("", "Brand only")),
+    ],
+)
+def test_inn_and_brand(text: str, expected: tuple[str, str | None]) -> None:
+    assert inn_and_brand(text) == expected

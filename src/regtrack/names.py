@@ -63,6 +63,17 @@ def strip_salts(ingredient: str) -> str:
     return "; ".join(parts)
 
 
+_BRACKETED = re.compile(r"\(([^)]+)\)")
+_ANY_BRACKETS = re.compile(r"\(.*?\)")
+
+
+def inn_and_brand(text: str) -> tuple[str, str | None]:
+    """How HTA bodies name a medicine: 'pembrolizumab (Keytruda®)' -> ('pembrolizumab',
+    'Keytruda®'); with no brackets, the whole text and no brand."""
+    brand = _BRACKETED.search(text)
+    return _ANY_BRACKETS.sub("", text).strip(), brand[1].strip() if brand else None
+
+
 @functools.lru_cache(maxsize=65536)
 def normalise(name: str) -> str:
     """Case-, accent-, ®/™- and punctuation-insensitive key: 'KPT-330' -> 'kpt330'. Cached:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...model import NameKind, Observation, ProductName
+from ...names import inn_and_brand
 from .. import pages
 
 TA_TYPES = {"Technology appraisal guidance", "Highly specialised technologies guidance"}
@@ -98,11 +99,10 @@ def names(title: str | None) -> tuple[ProductName, ...]:
     text = re.sub(r"\[ID\d+\]", "", title or "").strip()
     head = _TITLE_HEAD.match(text)
     first = _PARTNERS.split(head[1] if head else text)[0].strip()
-    brand = re.search(r"\(([^)]+)\)", first)
-    inn = re.sub(r"\(.*?\)", "", first).strip().lower()
-    out = [ProductName(inn, NameKind.INN)] if inn else []
+    inn, brand = inn_and_brand(first)
+    out = [ProductName(inn.lower(), NameKind.INN)] if inn else []
     if brand:
-        out.append(ProductName(brand[1].strip(), NameKind.BRAND, "UK"))
+        out.append(ProductName(brand, NameKind.BRAND, "UK"))
     return tuple(out)
 
 

@@ -6,7 +6,6 @@ Pure functions of SMC records (see `documents`).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,17 +18,16 @@ from ...model import (
     ParseResult,
     ProductName,
 )
+from ...names import inn_and_brand
 from .. import pages
 
 
 def names(medicine: str | None) -> tuple[ProductName, ...]:
     """'pembrolizumab (Keytruda®)' -> pembrolizumab, Keytruda (UK)."""
-    text = medicine or ""
-    brand = re.search(r"\(([^)]+)\)", text)
-    inn = re.sub(r"\(.*?\)", "", text).strip()
+    inn, brand = inn_and_brand(medicine or "")
     out = [ProductName(inn, NameKind.INN)] if inn else []
     if brand:
-        out.append(ProductName(brand[1].strip(), NameKind.BRAND, "UK"))
+        out.append(ProductName(brand, NameKind.BRAND, "UK"))
     return tuple(out)
 
 
