@@ -8,60 +8,54 @@ holds one batch of rows in memory, not all of them.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any, BinaryIO, TextIO
 
 import orjson
+from pydantic import BaseModel
 
 from .model import KIND_WORDS, OUTCOME_WORDS, EventKind
 from .store import EventRow
 
-FIELDS = (
-    "id",
-    "agency",
-    "kind",
-    "product",
-    "brand",
-    "reference",
-    "event_date",
-    "date_kind",
-    "date_approximate",
-    "published_at",
-    "detected_at",
-    "source",
-    "source_url",
-    "link",
-    "snapshot_id",
-    "evidence",
-    "details",
-    "backfill",
-)
+
+class PublicEvent(BaseModel):
+    """An event as programs read it: the fields, in order, of `events --format jsonl|csv|xlsx`
+    and of the web API's events (declared once, here)."""
+
+    id: int
+    agency: str
+    kind: str
+    product: str
+    brand: str | None
+    reference: str
+    event_date: dt.date | None
+    date_kind: str
+    date_approximate: bool
+    published_at: dt.date | None
+    detected_at: dt.datetime
+    source: str
+    source_url: str
+    link: str | None
+    snapshot_id: int | None
+    evidence: str
+    details: dict[str, Any]
+    backfill: bool
+
+
+FIELDS = tuple(PublicEvent.model_fields)
+_DATES = ("event_date", "published_at", "detected_at")
 TABLE_HEADER = ("DATE", "AGENCY", "PRODUCT", "BRAND", "EVENT", "REFERENCE", "NOTES")
 
 
 def event_dict(row: EventRow) -> dict[str, Any]:
-    """One event as JSON-ready data, details as an object, dates in ISO 8601."""
-    return {
-        "id": row.id,
-        "agency": row.agency,
-        "kind": row.kind,
-        "product": row.product,
-        "brand": row.brand,
-        "reference": row.reference,
-        "event_date": row.event_date.isoformat() if row.event_date else None,
-        "date_kind": row.date_kind,
-        "date_approximate": row.date_approximate,
-        "published_at": row.published_at.isoformat() if row.published_at else None,
-        "detected_at": row.detected_at.isoformat(),
-        "source": row.source,
-        "source_url": row.source_url,
-        "link": row.link,
-        "snapshot_id": row.snapshot_id,
-        "evidence": row.evidence,
-        "details": row.details,
-        "backfill": row.backfill,
-    }
+    """One event as JSON-ready data (`PublicEvent`), details as an object, dates in ISO 8601."""
+    out = {name: getattr(row, name) for name in FIELDS}
+    for name in _DATES:
+        if out[name] is not None:
+            out[name] = out[name].isoformat()
+    return out
 
 
 def describe(row: EventRow) -> str:

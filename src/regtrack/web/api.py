@@ -11,29 +11,8 @@ from pydantic import BaseModel
 
 from ..config import Config
 from ..errors import ProductNotFoundError, RegtrackError
-from ..listing import event_dict
+from ..listing import PublicEvent, event_dict
 from ..store import EventFilter, Store
-
-
-class EventOut(BaseModel):
-    id: int
-    agency: str
-    kind: str
-    product: str
-    brand: str | None
-    reference: str
-    event_date: dt.date | None
-    date_kind: str
-    date_approximate: bool
-    published_at: dt.date | None
-    detected_at: dt.datetime
-    source: str
-    source_url: str
-    link: str | None
-    snapshot_id: int | None
-    evidence: str
-    details: dict[str, Any]
-    backfill: bool
 
 
 class AuthorisationOut(BaseModel):
@@ -50,7 +29,7 @@ class TimelineOut(BaseModel):
     aliases: list[str]
     status: dict[str, str]
     authorisations: list[AuthorisationOut]
-    events: list[EventOut]
+    events: list[PublicEvent]
 
 
 class SourceOut(BaseModel):
@@ -150,7 +129,7 @@ def documents(config: Config, store: Store) -> list[dict[str, Any]]:
 def mount(app: FastAPI, config: Config, store: Store) -> None:
     missing: dict[int | str, dict[str, Any]] = {404: {"description": "No such product"}}
 
-    @app.get("/api/events", response_model=list[EventOut], tags=["events"], responses=missing)
+    @app.get("/api/events", response_model=list[PublicEvent], tags=["events"], responses=missing)
     def api_events(
         agency: str | None = Query(None, max_length=10),
         kind: str | None = Query(None, max_length=40),
