@@ -18,7 +18,7 @@ from .detect import detect, fingerprint
 from .errors import ShapeError
 from .fetch import Document
 from .follow import followed
-from .model import EventDraft, Link, Snapshot
+from .model import EventDraft, Link, ParseResult, Snapshot
 from .sources.base import Source
 from .store import Store, Writer
 
@@ -70,7 +70,8 @@ def process(
     seen = bool(last and last.parse_ok) or parsed_before
     previous = _dated(last) if last is not None and last.parse_ok else None
     with bulk_work(), store.transaction() as tx:
-        snapshot = tx.add_snapshot(_snapshot_of(document), document.content)
+        # Stored once it is parsed, with how it parsed (one row): see `_settle`.
+        snapshot = _snapshot_of(document)
         return _parse_and_apply(
             tx, source, document, snapshot, feed_seen=seen, previous=previous, progress=progress
         )
@@ -155,7 +156,6 @@ def _parse_and_apply(
     poll and on a feed's first document (the register after an API, a newly tracked query);
     a record that first appears in a feed already read is news, unless the register shows a
     decision dated long before its previous document (`previous`): published late, history."""
-    assert snapshot.id is not None
 
     def failed(err: Exception) -> PollOutcome:
         # A parser or rule meeting input it was not written for (a value of the wrong type,
@@ -165,7 +165,7 @@ def _parse_and_apply(
         where = document.replayed_from or document.url
         reason = str(err) if isinstance(err, ShapeError) else f"{type(err).__name__}: {err}"
         message = f"{where}: {reason[:500]}"
-        tx.mark_snapshot(snapshot.id or 0, error=message)
+        _settle(tx, snapshot, document, error=message)
         return PollOutcome(source.name, document.url, "failed", message, shape_error=True)
 
     size = len(document.content) / 1e6
@@ -200,10 +200,10 @@ def _parse_and_apply(
     }
     progress(f"{source.name}: storing {len(detection.upserts):,} records, "
              f"{len(detection.events):,} events")  # fmt: skip
+    _settle(tx, snapshot, document, result=result)
     stored = tx.apply(
         source.name, source.agency.value, snapshot, result, detection, known, links=links
     )
-    tx.mark_snapshot(snapshot.id, result=result)
     return PollOutcome(
         source.name,
         document.url,
@@ -216,6 +216,22 @@ def _parse_and_apply(
         if document.replayed_from
         else followed(source, result, {obs.reference for obs in detection.upserts}, first_poll),
     )
+
+
+def _settle(
+    tx: Writer,
+    snapshot: Snapshot,
+    document: Document,
+    *,
+    result: ParseResult | None = None,
+    error: str | None = None,
+) -> None:
+    """Record how a document parsed: a new snapshot is stored with it, in one row; a stored
+    one (read again by reparse) is marked."""
+    if snapshot.id is None:
+        tx.add_snapshot(snapshot, document.content, result=result, error=error)
+    else:
+        tx.mark_snapshot(snapshot.id, result=result, error=error)
 
 
 def _snapshot_of(document: Document) -> Snapshot:

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Connection, bindparam, delete, insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
 from ..config import ProductConfig
@@ -39,6 +40,24 @@ from .reader import Reader
 
 #: Rows per executemany: bounds the driver's copies of a whole register's rows.
 BATCH = 5000
+
+_HAS_BLOB = select(Blob.sha256).where(Blob.sha256 == bindparam("sha"))
+_ADD_BLOB = insert(Blob)
+_ADD_SNAPSHOT = insert(Snapshot).returning(col(Snapshot.id))
+_NAMED_STATES = sa_select(
+    col(RecordState.reference), col(RecordState.digest), col(RecordState.present),
+    col(RecordState.product_id), col(RecordState.fields),
+).where(
+    col(RecordState.source) == bindparam("source"),
+    col(RecordState.reference).in_(bindparam("refs", expanding=True)),
+)  # fmt: skip
+
+
+def _parsed(result: ParseResult | None, error: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {"parse_ok": error is None, "parse_error": error}
+    if result is not None:
+        values |= {"document_kind": result.document_kind, "generated_at": result.generated_at}
+    return values
 
 
 #: From this many rows, PostgreSQL is given them by COPY rather than as an executemany.
@@ -142,23 +161,35 @@ class Writer(Reader, OutboxWrites, JobWrites):
 
     # --- snapshots ------------------------------------------------------------------------
 
-    def add_snapshot(self, snapshot: Snapshot, content: bytes) -> Snapshot:
-        """Store a document; its bytes once per distinct hash, compressed."""
-        if self.session.get(Blob, snapshot.sha256) is None:
+    def add_snapshot(
+        self,
+        snapshot: Snapshot,
+        content: bytes,
+        *,
+        result: ParseResult | None = None,
+        error: str | None = None,
+    ) -> Snapshot:
+        """Store a document, with how it parsed when that is known (one row, not a row and
+        then an update); its bytes once per distinct hash, compressed. Core statements built
+        once: a poll stores a snapshot per page."""
+        connection = self.session.connection()
+        if connection.execute(_HAS_BLOB, {"sha": snapshot.sha256}).first() is None:
             compressed = zlib.compress(content, 6)
-            self.session.add(Blob(sha256=snapshot.sha256, size=len(content), data=compressed))
-        self.session.add(snapshot)
-        self.session.flush()
+            connection.execute(
+                _ADD_BLOB, {"sha256": snapshot.sha256, "size": len(content), "data": compressed}
+            )
+        values = snapshot.model_dump(exclude={"id"})
+        if result is not None or error is not None:
+            values |= _parsed(result, error)
+        snapshot.id = connection.execute(_ADD_SNAPSHOT, values).scalar_one()
         return snapshot
 
     def mark_snapshot(
         self, snapshot_id: int, *, result: ParseResult | None = None, error: str | None = None
     ) -> None:
-        values: dict[str, Any] = {"parse_ok": error is None, "parse_error": error}
-        if result is not None:
-            values |= {"document_kind": result.document_kind, "generated_at": result.generated_at}
-        stmt = update(Snapshot).where(col(Snapshot.id) == snapshot_id).values(**values)
-        self.session.execute(stmt)
+        """How a stored document parsed (a reparse reads it again)."""
+        stmt = update(Snapshot).where(col(Snapshot.id) == snapshot_id)
+        self.session.execute(stmt.values(**_parsed(result, error)))
 
     # --- state and events -------------------------------------------------------------------
 
@@ -173,19 +204,23 @@ class Writer(Reader, OutboxWrites, JobWrites):
         (`observed`), records whose stored digest matches are returned without their fields,
         and only the others are read back in full. `only_observed`: the records the document
         names, and no others (a page, an API answer)."""
+        if only_observed:
+            # A page names a few records: one query reads them, fields and all.
+            names = sorted(observed or {})
+            known: dict[str, Known] = {}
+            connection = self.session.connection()
+            for start in range(0, len(names), CHUNK):
+                rows = connection.execute(
+                    _NAMED_STATES, {"source": source, "refs": names[start : start + CHUNK]}
+                )
+                for ref, digest, present, pid, fields in rows:
+                    same = observed is not None and observed.get(ref) == digest and present
+                    known[ref] = Known(None if same else fields, present, pid)
+            return known
         query = select(
             RecordState.reference, RecordState.digest, RecordState.present, RecordState.product_id
         ).where(RecordState.source == source)
-        index: dict[str, tuple[str, bool, int]] = {}
-        if only_observed:
-            names = sorted(observed or {})
-            for start in range(0, len(names), CHUNK):
-                named = query.where(col(RecordState.reference).in_(names[start : start + CHUNK]))
-                index |= {
-                    ref: (d, present, pid) for ref, d, present, pid in self.session.exec(named)
-                }
-        else:
-            index = {ref: (d, present, pid) for ref, d, present, pid in self.session.exec(query)}
+        index = {ref: (d, present, pid) for ref, d, present, pid in self.session.exec(query)}
         if observed is None:
             wanted = list(index)
         else:
@@ -196,10 +231,10 @@ class Writer(Reader, OutboxWrites, JobWrites):
         full = select(RecordState.reference, RecordState.fields)
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
-            rows = self.session.exec(
+            found = self.session.exec(
                 full.where(RecordState.source == source, col(RecordState.reference).in_(chunk))
             )
-            for ref, fields in rows:
+            for ref, fields in found:
                 _, present, pid = index[ref]
                 known[ref] = Known(fields, present, pid)
         return known
