@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -121,3 +122,38 @@ def test_a_poll_with_several_failing_feeds_is_one_failure(
     poll(sqlite_store, source, fetcher)
     (health,) = sqlite_store.health()
     assert health.consecutive_failures == 2
+
+
+def test_a_proxy_from_the_environment_is_used(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The environment is read once when no proxy is set (requests would read it per
+    request); with HTTP_PROXY set, requests reads it and the request goes through the proxy."""
+    seen: list[str] = []
+
+    def proxy(request: Request) -> Response:
+        seen.append(request.host)
+        return Response(b"[]", content_type="application/json")
+
+    httpserver.expect_request("/medicines.json").respond_with_handler(proxy)
+    monkeypatch.setenv("HTTP_PROXY", httpserver.url_for("/").rstrip("/"))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    fetcher = Fetcher(FetchConfig(robots_txt=False, min_interval_seconds=0))
+    document = fetcher.get("fake", "http://register.example.org/medicines.json")
+    assert document is not None and document.content == b"[]"
+    assert seen == ["register.example.org"]  # the proxy was asked for the other host
+    assert fetcher._open().trust_env  # with a proxy, requests reads the environment itself
+
+
+def test_without_a_proxy_the_environment_is_read_once(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                 "all_proxy"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    httpserver.expect_request("/x").respond_with_data(b"ok")
+    fetcher = Fetcher(FetchConfig(robots_txt=False, min_interval_seconds=0))
+    document = fetcher.get("fake", httpserver.url_for("/x"))
+    assert document is not None and document.content == b"ok"
+    assert not fetcher._open().trust_env

@@ -139,7 +139,24 @@ class Fetcher:
             self._session = Session()
             self._session.headers["User-Agent"] = self.user_agent
             self._session.max_redirects = 10
+            self._read_environment_once(self._session)
         return self._session
+
+    @staticmethod
+    def _read_environment_once(session: requests.Session) -> None:
+        """requests reads every environment variable on every request, looking for proxies
+        (a sixth of what a small page cost). With no proxy configured the environment is read
+        here once instead: its CA bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE) is kept; with a
+        proxy, requests goes on reading it per request (no_proxy, per host)."""
+        import os
+        import urllib.request
+
+        if urllib.request.getproxies():
+            return
+        session.trust_env = False
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            session.verify = bundle
 
     def get(
         self,

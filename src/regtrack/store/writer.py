@@ -44,6 +44,15 @@ BATCH = 5000
 _HAS_BLOB = select(Blob.sha256).where(Blob.sha256 == bindparam("sha"))
 _ADD_BLOB = insert(Blob)
 _ADD_SNAPSHOT = insert(Snapshot).returning(col(Snapshot.id))
+_EVENT_KEYS = sa_select(col(Event.reference), col(Event.discriminator), col(Event.id)).where(
+    col(Event.agency) == bindparam("agency"),
+    col(Event.reference).in_(bindparam("refs", expanding=True)),
+)
+#: What `refine` compares of a stored event.
+_REFINED = sa_select(
+    *(col(getattr(Event, name)) for name in ("id", "kind", "event_date", "date_kind",
+      "date_approximate", "details", "brand", "link", "evidence"))
+).where(col(Event.id).in_(bindparam("ids", expanding=True)))  # fmt: skip
 _NAMED_STATES = sa_select(
     col(RecordState.reference), col(RecordState.digest), col(RecordState.present),
     col(RecordState.product_id), col(RecordState.fields),
@@ -347,11 +356,11 @@ class Writer(Reader, OutboxWrites, JobWrites):
         """(reference, discriminator) -> id of the stored events of these references."""
         ordered = sorted(references)
         found: dict[tuple[str, str], int] = {}
-        keys = select(Event.reference, Event.discriminator, Event.id)
+        connection = self.session.connection()
         for start in range(0, len(ordered), CHUNK):
-            chunk = ordered[start : start + CHUNK]
-            query = keys.where(Event.agency == agency, col(Event.reference).in_(chunk))
-            found |= {(ref, disc): eid for ref, disc, eid in self.session.exec(query) if eid}
+            params = {"agency": agency, "refs": ordered[start : start + CHUNK]}
+            rows = connection.execute(_EVENT_KEYS, params)
+            found |= {(r, disc): eid for r, disc, eid in rows if eid is not None}
         return found
 
     def _store_events(
@@ -367,13 +376,14 @@ class Writer(Reader, OutboxWrites, JobWrites):
             stored[k]: r for r in rows if (k := (r["reference"], r["discriminator"])) in stored
         }
         ids = sorted(again)
+        connection = self.session.connection()
         for start in range(0, len(ids), CHUNK):
-            events = select(Event).where(col(Event.id).in_(ids[start : start + CHUNK]))
-            for old in self.session.exec(events):
-                change = refine(old.model_dump(), again[old.id or 0])
+            for old in connection.execute(_REFINED, {"ids": ids[start : start + CHUNK]}):
+                stored_row = old._asdict()
+                change = refine(stored_row, again[stored_row["id"]])
                 if change:
-                    stmt = update(Event).where(col(Event.id) == old.id).values(**change)
-                    self.session.execute(stmt)
+                    stmt = update(Event).where(col(Event.id) == stored_row["id"]).values(**change)
+                    connection.execute(stmt)
         return {(r["reference"], r["discriminator"]) for r in fresh}
 
     # --- products ---------------------------------------------------------------------------
