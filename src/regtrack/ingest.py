@@ -202,8 +202,9 @@ def _parse_and_apply(
              f"{len(detection.events):,} events")  # fmt: skip
     _settle(tx, snapshot, document, result=result)
     stored = tx.apply(
-        source.name, source.agency.value, snapshot, result, detection, known, links=links
-    )
+        source.name, source.agency.value, snapshot, result, detection, known, links=links,
+        digests=observed,
+    )  # fmt: skip
     return PollOutcome(
         source.name,
         document.url,

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import operator
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -74,28 +75,37 @@ COPY_FROM = 200
 
 
 def bulk_insert(
-    connection: Connection, model: type[SQLModel], rows: Sequence[dict[str, Any]]
+    connection: Connection, model: type[SQLModel], rows: Iterable[dict[str, Any]]
 ) -> None:
-    """Insert rows whose keys are all new: by COPY on PostgreSQL (a register's 165,000
-    events), by one executemany elsewhere. Both run inside the current transaction."""
-    if not rows:
+    """Insert rows whose keys are all new, streamed: one COPY on PostgreSQL (a register's
+    165,000 events; the server stores rows while the rest are still being built), one
+    executemany of row tuples on SQLite. A few rows go as a plain executemany. All inside
+    the current transaction; `rows` may be a generator (memory stays a batch)."""
+    stream = iter(rows)
+    first = list(itertools.islice(stream, COPY_FROM))
+    if not first:
         return
     dialect = connection.dialect.name
-    if len(rows) < COPY_FROM or dialect not in ("sqlite", "postgresql"):
-        connection.execute(insert(model), rows)
+    if len(first) < COPY_FROM or dialect not in ("sqlite", "postgresql"):
+        connection.execute(insert(model), first)
+        # (Only a dialect without a bulk path gets more rows here, a batch at a time.)
+        while batch := list(itertools.islice(stream, BATCH)):
+            connection.execute(insert(model), batch)
     elif dialect == "sqlite":
-        _sqlite_executemany(connection, model, rows)
+        _sqlite_executemany(connection, model, list(first[0]), itertools.chain(first, stream))
     else:
-        _postgresql_copy(connection, model, rows)
+        _postgresql_copy(connection, model, list(first[0]), itertools.chain(first, stream))
 
 
 def _postgresql_copy(
-    connection: Connection, model: type[SQLModel], rows: Sequence[dict[str, Any]]
+    connection: Connection,
+    model: type[SQLModel],
+    columns: list[str],
+    rows: Iterable[dict[str, Any]],
 ) -> None:
     from psycopg.types.json import Json
 
     table = model.__table__  # type: ignore[attr-defined]
-    columns = list(rows[0])
     as_json = {c.name for c in table.columns if isinstance(c.type, JSON)}
     quoted = ", ".join(f'"{c}"' for c in columns)
     raw: Any = connection.connection.driver_connection
@@ -105,13 +115,15 @@ def _postgresql_copy(
 
 
 def _sqlite_executemany(
-    connection: Connection, model: type[SQLModel], rows: Sequence[dict[str, Any]]
+    connection: Connection,
+    model: type[SQLModel],
+    columns: list[str],
+    rows: Iterable[dict[str, Any]],
 ) -> None:
     """Row tuples handed straight to sqlite3, in the forms SQLAlchemy itself stores (ISO
     text for dates and times in UTC, JSON text): SQLAlchemy's per-row work was half of
     writing a register."""
     table = model.__table__  # type: ignore[attr-defined]
-    columns = list(rows[0])
     get = operator.itemgetter(*columns)
     convert = [(i, f) for i, name in enumerate(columns) if (f := _to_sqlite(table.c[name].type))]
 
@@ -265,9 +277,11 @@ class Writer(Reader, OutboxWrites, JobWrites):
         detection: Detection,
         known: Mapping[str, Known],
         links: Mapping[str, str | None] | None = None,
+        digests: Mapping[str, str] | None = None,
     ) -> list[tuple[EventDraft, bool]]:
         """Write one document's state and events; returns the events new to the store.
-        `known` is what `known` returned for this source in this transaction."""
+        `known` is what `known` returned for this source in this transaction; `digests`,
+        the fingerprints of the parsed records' fields (reused for records not merged)."""
         assert snapshot.id is not None
         now = snapshot.fetched_at
         existing = {ref: k.product_id for ref, k in known.items() if k.product_id is not None}
@@ -277,13 +291,20 @@ class Writer(Reader, OutboxWrites, JobWrites):
             [n for obs in detection.upserts for n in obs.names]
             + [n for draft, _ in detection.events for n in draft.names]
         )
+        parsed = {obs.reference: obs for obs in result.observations} if digests else {}
+        # A new record's events that name it as the record does are its product's and brand's
+        # (a register's 165,000 events need not be resolved one names tuple at a time).
+        named: dict[str, tuple[tuple[ProductName, ...], int]] = {}
         for obs in detection.upserts:
-            row = {"fields": obs.fields, "digest": fingerprint(obs.fields), "updated_at": now,
+            same = digests is not None and parsed.get(obs.reference) is obs
+            digest = digests[obs.reference] if same and digests else fingerprint(obs.fields)
+            row = {"fields": obs.fields, "digest": digest, "updated_at": now,
                    "snapshot_id": snapshot.id}  # fmt: skip
             if obs.reference in existing:
                 updates.append({"ref": obs.reference, "present": True, **row})
             else:
                 pid = self.products.resolve(obs.names, origin=source)
+                named[obs.reference] = (obs.names, pid)
                 existing[obs.reference] = pid
                 inserts.append(
                     {"source": source, "reference": obs.reference, "product_id": pid,
@@ -298,16 +319,29 @@ class Writer(Reader, OutboxWrites, JobWrites):
             if not d.names:
                 pids.append(existing[d.record or d.reference])
                 continue
+            record = named.get(d.record or d.reference)
+            if record is not None and (d.names is record[0] or d.names == record[0]):
+                pids.append(record[1])
+                continue
             key = id(d.names)
             if key not in resolved:
                 resolved[key] = self.products.resolve(d.names, origin=source)
             pids.append(resolved[key])
+        # Each event names its brand where its document does: the draft's brand name, else
+        # that of the record it belongs to (computed once per names tuple, like products).
+        record_brand = {obs.reference: brand_of(obs.names) for obs in detection.upserts}
+        branded: dict[int, str | None] = {}
+        brands = []
+        for d, _ in detection.events:
+            key = id(d.names)
+            if key not in branded:
+                branded[key] = brand_of(d.names)
+            brands.append(branded[key] or record_brand.get(d.record or d.reference))
         ids = self.products.flush()
         for state in inserts:
             state["product_id"] = ids.get(state["product_id"], state["product_id"])
         connection = self.session.connection()
-        for start in range(0, len(inserts), BATCH):
-            bulk_insert(connection, RecordState, inserts[start : start + BATCH])
+        bulk_insert(connection, RecordState, inserts)
         updates += [{"ref": ref, "present": False} for ref in detection.vanished]
         for present in (True, False):
             batch = [u for u in updates if u["present"] is present]
@@ -320,36 +354,37 @@ class Writer(Reader, OutboxWrites, JobWrites):
                     .values(**values)
                 )
                 connection.execute(stmt, batch)
-        # Each event names its brand where its document does: the draft's brand name, else
-        # that of the record it belongs to.
-        record_brand = {obs.reference: brand_of(obs.names) for obs in detection.upserts}
         # Which of these events are stored already, asked before anything is inserted: once
         # rows go in, PostgreSQL's statistics of the table are stale for the rest of the
         # transaction and it would plan each lookup as a scan of the whole table.
         existing_keys = self._event_ids(agency, {d.reference for d, _ in detection.events})
         stored: set[tuple[str, str]] = set()
-        # Event rows are built a batch at a time: a register's first poll has 150,000 of them.
-        for start in range(0, len(detection.events), BATCH):
-            rows = [
-                {
+        again: dict[int, dict[str, Any]] = {}  # id of a stored event -> its new report
+        linked = links or {}
+
+        def fresh() -> Iterator[dict[str, Any]]:
+            # Built as the database takes them (a register's first poll has 165,000): an
+            # event whose natural key is stored already is set aside, to refine.
+            for (draft, backfill), pid, brand in zip(detection.events, pids, brands, strict=True):
+                row = {
                     "agency": agency, "kind": draft.kind.value, "reference": draft.reference,
-                    "brand": brand_of(draft.names)
-                    or record_brand.get(draft.record or draft.reference),
-                    "discriminator": draft.key, "event_date": draft.event_date,
+                    "brand": brand, "discriminator": draft.key, "event_date": draft.event_date,
                     "date_kind": draft.date_kind.value, "date_approximate": draft.date_approximate,
                     "published_at": draft.published_at, "detected_at": now, "source": source,
                     "source_url": snapshot.url, "evidence": clean_text(draft.evidence),
-                    "link": (links or {}).get(draft.record or draft.reference),
+                    "link": linked.get(draft.record or draft.reference),
                     "details": draft.details, "backfill": backfill, "snapshot_id": snapshot.id,
                     "product_id": ids.get(pid, pid),
-                }
-                for (draft, backfill), pid in zip(
-                    detection.events[start : start + BATCH],
-                    pids[start : start + BATCH],
-                    strict=True,
-                )
-            ]  # fmt: skip
-            stored |= self._store_events(rows, existing_keys)
+                }  # fmt: skip
+                key = (draft.reference, draft.key)
+                if key in existing_keys:
+                    again[existing_keys[key]] = row
+                else:
+                    stored.add(key)
+                    yield row
+
+        bulk_insert(connection, Event, fresh())
+        self._refine(again)
         return [(d, b) for d, b in detection.events if (d.reference, d.key) in stored]
 
     def _event_ids(self, agency: str, references: set[str]) -> dict[tuple[str, str], int]:
@@ -363,18 +398,8 @@ class Writer(Reader, OutboxWrites, JobWrites):
             found |= {(r, disc): eid for r, disc, eid in rows if eid is not None}
         return found
 
-    def _store_events(
-        self, rows: Sequence[dict[str, Any]], stored: Mapping[tuple[str, str], int]
-    ) -> set[tuple[str, str]]:
-        """Insert events whose natural key is new, refine the others; returns the new keys."""
-        if not rows:
-            return set()
-        fresh = [r for r in rows if (r["reference"], r["discriminator"]) not in stored]
-        for start in range(0, len(fresh), BATCH):
-            bulk_insert(self.session.connection(), Event, fresh[start : start + BATCH])
-        again = {
-            stored[k]: r for r in rows if (k := (r["reference"], r["discriminator"])) in stored
-        }
+    def _refine(self, again: Mapping[int, dict[str, Any]]) -> None:
+        """A second report of stored events: what it adds (`detect.refine`) is written."""
         ids = sorted(again)
         connection = self.session.connection()
         for start in range(0, len(ids), CHUNK):
@@ -384,7 +409,6 @@ class Writer(Reader, OutboxWrites, JobWrites):
                 if change:
                     stmt = update(Event).where(col(Event.id) == stored_row["id"]).values(**change)
                     connection.execute(stmt)
-        return {(r["reference"], r["discriminator"]) for r in fresh}
 
     # --- products ---------------------------------------------------------------------------
 
