@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ..model import Alias, NameKind, Product, ProductName, utcnow
@@ -19,6 +20,10 @@ from ..names import clean_name, normalise
 RANK = {NameKind.CANONICAL: 0, NameKind.INN: 1, NameKind.SUBSTANCE: 2, NameKind.BRAND: 3,
         NameKind.CODE: 4}  # fmt: skip
 CHUNK = 500
+#: The aliases a page names (a Core statement built once: a poll asks it per page).
+_ALIASES_NAMED = sa_select(col(Alias.norm), col(Alias.product_id)).where(
+    col(Alias.norm).in_(bindparam("norms", expanding=True))
+)
 #: Above this many distinct names a document's aliases are read whole, not looked up.
 FULL_LOAD = 2000
 
@@ -64,11 +69,10 @@ class Products:
             return
         found: dict[str, int] = {}
         ordered = sorted(norms)
+        connection = self.session.connection()
         for start in range(0, len(ordered), CHUNK):
-            query = select(Alias.norm, Alias.product_id).where(
-                col(Alias.norm).in_(ordered[start : start + CHUNK])
-            )
-            found |= dict(self.session.exec(query).all())
+            rows = connection.execute(_ALIASES_NAMED, {"norms": ordered[start : start + CHUNK]})
+            found |= {norm: pid for norm, pid in rows}
         self._aliases = found
         self._partial = True
         self._prepared = norms
