@@ -7,11 +7,14 @@ import io
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
 from click.testing import CliRunner
+from pytest_httpserver import HTTPServer
 
 from regtrack.cli import cli
 from regtrack.sources import SOURCES
@@ -378,3 +381,62 @@ def test_digest_command_composes_sends_and_lists(
         " sent " in row for row in listing[1:]
     )
     assert "sent 0" in run(config, "digest", "--send").output  # nothing twice
+
+
+@pytest.fixture
+def threaded_server() -> Iterator[HTTPServer]:
+    server = HTTPServer(host="127.0.0.1", threaded=True)  # answers requests side by side
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+def test_sources_are_polled_side_by_side(threaded_server: HTTPServer, tmp_path: Path) -> None:
+    """Two sources on two hosts, each answering slowly: their requests overlap (one
+    source's host delay does not hold up the other), and each source's lines print together."""
+    import threading
+    import time
+
+    from werkzeug import Request, Response
+
+    httpserver = threaded_server
+    data = Path(__file__).parent / "data"
+    spans: dict[str, tuple[float, float]] = {}
+    lock = threading.Lock()
+
+    def slow(path: Path, content_type: str) -> Any:
+        def handler(request: Request) -> Response:
+            start = time.monotonic()
+            time.sleep(0.5)
+            with lock:
+                spans[request.path] = (start, time.monotonic())
+            return Response(path.read_bytes(), content_type=content_type)
+
+        return handler
+
+    httpserver.expect_request("/ema.json").respond_with_handler(
+        slow(data / "ema" / "report_2024-09-01.json", "application/json")
+    )
+    httpserver.expect_request("/smc.json").respond_with_handler(
+        slow(data / "smc" / "listing_2024-10-07.json", "application/json")
+    )
+    # One server, two host names: the fetcher keeps one queue per host.
+    ema_url = httpserver.url_for("/ema.json").replace("localhost", "127.0.0.1")
+    smc_url = httpserver.url_for("/smc.json").replace("127.0.0.1", "localhost")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "r.db"}"\n'
+        "[fetch]\nmin_interval_seconds = 0\nrobots_txt = false\n"
+        f'[sources.ema]\nurl = "{ema_url}"\nmin_rows = 5\nfollow_pages = "none"\n'
+        f'[sources.smc]\nlisting_url = "{smc_url}"\nfollow_pages = "none"\n'
+        "[sources.fda]\nenabled = false\n[sources.mhra]\nenabled = false\n"
+        "[sources.nice]\nenabled = false\n"
+    )
+    result = run(config, "poll")
+    assert result.exit_code == 0, result.output
+    (ema_start, ema_end), (smc_start, smc_end) = spans["/ema.json"], spans["/smc.json"]
+    assert ema_start < smc_end and smc_start < ema_end  # the two requests overlapped
+    sources = [line.split(":")[0] for line in result.output.splitlines() if ":" in line]
+    assert sources[0] == "ema" and sources[-1] == "smc"
+    assert sources == sorted(sources, key=["ema", "smc"].index)

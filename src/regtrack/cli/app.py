@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -105,11 +106,13 @@ def terminal_progress() -> Iterator[Callable[[str], None]]:
         yield lambda _message: None
         return
     width = shutil.get_terminal_size().columns - 1
+    lock = threading.Lock()  # sources polled side by side share the line
 
     def show(message: str) -> None:
         line = message if len(message) <= width else message[: width - 1] + "…"
-        stream.write(f"\r\x1b[K{line}")
-        stream.flush()
+        with lock:
+            stream.write(f"\r\x1b[K{line}")
+            stream.flush()
 
     try:
         yield show

@@ -117,7 +117,9 @@ class Products:
         mapping: dict[int, int] = {}
         connection = self.session.connection()
         if self._new:
-            names = list(self._new)
+            # In name order (and aliases in norm order): two sources' polls writing the same
+            # new names at once then wait for one another in one order, never in a deadlock.
+            names = sorted(self._new)
             ids = self._ids(names)
             missing = [n for n in names if n not in ids]
             if missing:
@@ -133,6 +135,7 @@ class Products:
         if self._pending:
             for row in self._pending:
                 row["product_id"] = mapping.get(row["product_id"], row["product_id"])
+            self._pending.sort(key=lambda row: row["norm"])
             connection.execute(_insert_new(connection.dialect.name, Alias), self._pending)
         if mapping and self._aliases is not None:
             for norm, pid in self._aliases.items():
