@@ -6,11 +6,12 @@ import datetime as dt
 import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, func, select
 
-from regtrack.config import ProductConfig
+from regtrack.config import Config, ProductConfig
 from regtrack.detect import Detection
 from regtrack.errors import ProductNotFoundError, StoreError
 from regtrack.model import (
@@ -213,3 +214,45 @@ def test_the_main_queries_are_served_by_indexes(sqlite_store: Store) -> None:
     assert "ix_event_agency" not in indexes and "ix_recordstate_source" not in indexes
     assert "ix_event_detected_at" not in indexes
     assert "ix_snapshot_source" not in indexes
+
+
+def test_a_bulk_load_rebuilds_the_event_indexes_in_its_transaction(
+    sqlite_store: Store, small_config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A register's first poll into a smaller table builds SQLite's secondary indexes after
+    the rows (a sort, not a random insert per row): the same indexes, the same events; a
+    failure in the middle rolls back to the old indexes."""
+    from regtrack.model import Event
+    from regtrack.poll import poll
+    from regtrack.sources.ema import EMAReport
+    from regtrack.store import writer
+
+    def indexes() -> set[str]:
+        with sqlite_store.engine.connect() as conn:
+            return set(conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event'"
+            ).scalars())  # fmt: skip
+
+    before = indexes()
+    assert {"ix_event_kind", "ix_event_event_date", "ix_event_product_id"} <= before
+    monkeypatch.setattr(writer, "REBUILD_FROM", 1)
+    report = Path(__file__).parent / "data" / "ema" / "report_2024-09-01.json"
+    source = EMAReport.from_config(small_config)
+
+    real = writer.bulk_insert
+
+    def broken(connection: Any, model: Any, rows: Any) -> None:
+        if model is Event:  # with the indexes dropped
+            raise StoreError("the disk is full")
+        real(connection, model, rows)
+
+    monkeypatch.setattr(writer, "bulk_insert", broken)
+    with pytest.raises(StoreError):
+        poll(sqlite_store, source, None, from_file=report)
+    assert indexes() == before and sqlite_store.events() == []
+    monkeypatch.undo()
+    monkeypatch.setattr(writer, "REBUILD_FROM", 1)
+    (outcome,) = poll(sqlite_store, source, None, from_file=report)
+    assert outcome.status == "changed" and len(sqlite_store.events()) == len(outcome.events) > 0
+    assert indexes() == before
+    assert "INDEX ix_event_kind" in _plan(sqlite_store, select(Event.id).where(Event.kind == "x"))
