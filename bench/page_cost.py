@@ -9,13 +9,16 @@ the extra pages, in wall and CPU time of the child (start-up cancels out). The s
 measure is then taken on a store already holding --stored NICE records (a big listing polled
 first, no pages followed): flat means the extra page costs the same.
 Medians of --runs runs; ratios are of figures measured in the same run.
-Run: python bench/page_cost.py [--small 20] [--large 80] [--stored 20000] [--runs 5]
+`--code SRC` runs regtrack's processes from another checkout's src/ (an earlier commit, on
+the same mirror), for a before/after measured in one run.
+Run: python bench/page_cost.py [--small 20] [--large 80] [--stored 20000] [--runs 5] [--code SRC]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -41,11 +44,15 @@ with Store.open(config.database.url).transaction() as tx:
 """
 
 
+#: The environment of regtrack's processes (PYTHONPATH set by --code).
+ENV = dict(os.environ)
+
+
 def child(args: list[str]) -> tuple[float, float]:
     """(wall, CPU) seconds of one child process, CPU from its own resource usage."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(args, check=True, capture_output=True)
+    subprocess.run(args, check=True, capture_output=True, env=ENV)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -77,12 +84,14 @@ def regtrack_run(base: str, folder: Path, n: int, stored: int) -> tuple[float, f
                                         'listings = ["/guidance/stored"]'))  # fmt: skip
         subprocess.run(
             [sys.executable, "-m", "regtrack", "--config", str(prefill), "poll", "nice"],
-            check=True, capture_output=True,
+            check=True, capture_output=True, env=ENV,
         )  # fmt: skip
     config.write_text(text)
     # The tracked products are made known first, outside the measure (`poll` does it once,
     # for the config, whatever the pages): the measure is the pages'.
-    subprocess.run([sys.executable, "-c", SYNC, str(config)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", SYNC, str(config)], check=True, capture_output=True, env=ENV
+    )
     wall, cpu = child([sys.executable, "-m", "regtrack", "--config", str(config), "poll", "nice",
                        "smc"])  # fmt: skip
     return wall, cpu, 2 + 2 * n
@@ -107,7 +116,10 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=80)
     parser.add_argument("--stored", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--code", help="src/ folder of the regtrack to run (default: installed)")
     args = parser.parse_args()
+    if args.code:
+        ENV["PYTHONPATH"] = args.code
     from regtrack.demo import serve
 
     docs = mirror_documents(args.large)
