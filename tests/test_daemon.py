@@ -18,10 +18,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from regtrack import daemon
+from regtrack import schedule
 from regtrack.config import load
-from regtrack.daemon import Job, JobResult, Runner
+from regtrack.daemon import Runner
 from regtrack.model import utcnow
+from regtrack.schedule import Job, JobResult
 from regtrack.store import Store
 
 from .conftest import POSTGRES_URL
@@ -100,7 +101,7 @@ def test_default_schedule() -> None:
     store = Store.open("sqlite://")
     jobs = {
         j.id: j
-        for j in daemon.jobs(
+        for j in schedule.jobs(
             config,
             store,
             sources.enabled(config),
@@ -357,8 +358,8 @@ def test_a_failed_poll_is_tried_again_sooner_than_its_interval(
     )
     store = Store.open(config.database.url)
     (source,) = enabled(config)
-    (job,) = daemon._source_jobs(store, source, Fetcher(config.fetch))
-    assert job.retry == daemon.POLL_RETRY
+    (job,) = schedule.source_jobs(store, source, Fetcher(config.fetch))
+    assert job.retry == schedule.POLL_RETRY
     scheduler = BackgroundScheduler(timezone=dt.UTC)
     scheduler.start(paused=True)  # jobs are planned, not run: the test runs them
     runner = Runner(store)
@@ -375,10 +376,10 @@ def test_a_failed_poll_is_tried_again_sooner_than_its_interval(
     scheduler.get_job("ema:retry").func()  # succeeds
     assert runner.failures["ema"] == 0 and store.events()
     # Never past the next regular run: after a 3 h delay on an hourly job, no retry at all.
-    hourly = daemon.Job("h", daemon.IntervalTrigger(hours=1), job.run, None, job.gap, job.retry)
-    assert daemon.retry_at(hourly, 4, utcnow()) is None
-    assert daemon.retry_at(hourly, 1, utcnow()) is not None
-    assert daemon.retry_at(replace_retry(job), 1, utcnow()) is None
+    hourly = schedule.Job("h", schedule.IntervalTrigger(hours=1), job.run, None, job.gap, job.retry)
+    assert schedule.retry_at(hourly, 4, utcnow()) is None
+    assert schedule.retry_at(hourly, 1, utcnow()) is not None
+    assert schedule.retry_at(replace_retry(job), 1, utcnow()) is None
     scheduler.shutdown(wait=False)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from regtrack import daemon, sources
+from regtrack import schedule, sources
 from regtrack.config import Config
 from regtrack.poll import poll
 from regtrack.store import Store
@@ -41,6 +41,6 @@ def test_a_sixth_body_runs_through_everything(
     text = render_timeline(product, aliases, store.events(product_id=product.id), "table")
     assert "Fakeprin authorisation ended (withdrawn) since 2024-06-01 (F-1)" in text
     # The daemon learns its schedule from the source: every 6 hours, by its config section.
-    (job,) = daemon._source_jobs(store, source, fetcher=None)  # type: ignore[arg-type]
+    (job,) = schedule.source_jobs(store, source, fetcher=None)  # type: ignore[arg-type]
     assert job.id == "fake" and job.period is not None and job.period.total_seconds() == 6 * 3600
     assert source.hosts() == frozenset({"register.example.org"})

@@ -225,7 +225,7 @@ def test_a_bulk_load_rebuilds_the_event_indexes_in_its_transaction(
     from regtrack.model import Event
     from regtrack.poll import poll
     from regtrack.sources.ema import EMAReport
-    from regtrack.store import writer
+    from regtrack.store import bulk, writer
 
     def indexes() -> set[str]:
         with sqlite_store.engine.connect() as conn:
@@ -235,7 +235,7 @@ def test_a_bulk_load_rebuilds_the_event_indexes_in_its_transaction(
 
     before = indexes()
     assert {"ix_event_kind", "ix_event_event_date", "ix_event_product_id"} <= before
-    monkeypatch.setattr(writer, "REBUILD_FROM", 1)
+    monkeypatch.setattr(bulk, "REBUILD_FROM", 1)
     report = Path(__file__).parent / "data" / "ema" / "report_2024-09-01.json"
     source = EMAReport.from_config(small_config)
 
@@ -251,7 +251,7 @@ def test_a_bulk_load_rebuilds_the_event_indexes_in_its_transaction(
         poll(sqlite_store, source, None, from_file=report)
     assert indexes() == before and sqlite_store.events() == []
     monkeypatch.undo()
-    monkeypatch.setattr(writer, "REBUILD_FROM", 1)
+    monkeypatch.setattr(bulk, "REBUILD_FROM", 1)
     (outcome,) = poll(sqlite_store, source, None, from_file=report)
     assert outcome.status == "changed" and len(sqlite_store.events()) == len(outcome.events) > 0
     assert indexes() == before

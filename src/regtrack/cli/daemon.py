@@ -6,12 +6,15 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import RegtrackError
 from .app import App, cli, pass_app
+
+if TYPE_CHECKING:
+    from ..schedule import Job
 
 
 @cli.command()
@@ -89,16 +92,16 @@ def demo(folder: Path) -> None:
     click.echo(f"\nExplore: {hint}")
 
 
-def jobs(app: App) -> list[Any]:
+def jobs(app: App) -> list[Job]:
     """The daemon's jobs, built from the config."""
-    from .. import daemon, sources
+    from .. import schedule, sources
     from ..alerts import Alerts
     from ..emails import Renderer
     from ..fetch import Fetcher
     from ..mail import backend_from
 
     renderer = Renderer(app.config.mail.templates)
-    return daemon.jobs(
+    return schedule.jobs(
         app.config,
         app.store,
         sources.enabled(app.config),

@@ -26,8 +26,9 @@ from sqlmodel import Session, SQLModel, col, create_engine, select
 from ..errors import ProductNotFoundError, StoreError
 from ..model import Alias, Event, Product, Snapshot, SourceHealth
 from ..names import normalise
+from .bulk import dumps
 from .reader import Reader
-from .writer import Writer, dumps
+from .writer import Writer
 
 __all__ = ["EventFilter", "EventQuery", "EventRow", "Reader", "Store", "Writer", "make_engine"]
 
