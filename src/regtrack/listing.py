@@ -8,43 +8,28 @@ holds one batch of rows in memory, not all of them.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
+import typing
 from collections.abc import Iterable, Sequence
 from typing import Any, BinaryIO, TextIO
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
 
 from .model import KIND_WORDS, OUTCOME_WORDS, EventKind
 from .store import EventRow
 
-
-class PublicEvent(BaseModel):
-    """An event as programs read it: the fields, in order, of `events --format jsonl|csv|xlsx`
-    and of the web API's events (declared once, here)."""
-
-    id: int
-    agency: str
-    kind: str
-    product: str
-    brand: str | None
-    reference: str
-    event_date: dt.date | None
-    date_kind: str
-    date_approximate: bool
-    published_at: dt.date | None
-    detected_at: dt.datetime
-    source: str
-    source_url: str
-    link: str | None
-    snapshot_id: int | None
-    evidence: str
-    details: dict[str, Any]
-    backfill: bool
-
-
-FIELDS = tuple(PublicEvent.model_fields)
+#: An event as programs read it: the fields, in order, of `events --format jsonl|csv|xlsx` and
+#: of the web API's events. Their types are the store's row's (`EventRow`), not declared again.
+FIELDS = (
+    "id", "agency", "kind", "product", "brand", "reference", "event_date", "date_kind",
+    "date_approximate", "published_at", "detected_at", "source", "source_url", "link",
+    "snapshot_id", "evidence", "details", "backfill",
+)  # fmt: skip
+_TYPES = typing.get_type_hints(EventRow)
+_PUBLIC: dict[str, Any] = {name: (_TYPES[name], ...) for name in FIELDS}
+#: The same, as a response model (the web API's schema).
+PublicEvent: type[BaseModel] = create_model("PublicEvent", **_PUBLIC)
 _DATES = ("event_date", "published_at", "detected_at")
 TABLE_HEADER = ("DATE", "AGENCY", "PRODUCT", "BRAND", "EVENT", "REFERENCE", "NOTES")
 
