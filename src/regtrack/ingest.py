@@ -123,8 +123,8 @@ def reparse(store: Store, source: Source, progress: Progress = quiet) -> list[Po
                 http_status=snapshot.http_status,
                 content_type=snapshot.content_type,
                 replayed_from=snapshot.replayed_from,
-                # The kind it was read as (a snapshot that failed: from its bytes).
-                kind=snapshot.document_kind or source.sniff(content),
+                # The kind it was read as (None for one that failed: `parse` sniffs it).
+                kind=snapshot.document_kind,
             )
             outcome = _parse_and_apply(
                 tx,

@@ -87,10 +87,10 @@ class Source(ABC):
         only), or None when it is no document this source reads."""
 
     def parse(self, document: Document) -> ParseResult:
-        """Observations and links from one document, by the parser of its kind."""
-        parsers = self.parsers()
-        kind = document.kind if document.kind in parsers else self.sniff(document.content)
-        parser = parsers.get(kind) if kind else None
+        """Observations and links from one document, by the parser of its kind (its bytes
+        say which only when nothing else does: a file replayed, a snapshot that failed)."""
+        kind = document.kind or self.sniff(document.content)
+        parser = self.parsers().get(kind) if kind else None
         if parser is None:
             raise ShapeError(f"not a document the {self.name} source reads ({self.description})")
         return parser(document)
