@@ -189,51 +189,43 @@ class Writer(Reader, OutboxWrites, JobWrites):
             + [n for draft, _ in detection.events for n in draft.names]
         )
         parsed = {obs.reference: obs for obs in result.observations} if digests else {}
-        # A new record's events that name it as the record does are its product's and brand's
-        # (a register's 165,000 events need not be resolved one names tuple at a time).
-        named: dict[str, tuple[tuple[ProductName, ...], int]] = {}
+        # Product ids by names tuple, keyed by the tuple's identity: a record's drafts share
+        # its tuple, so a register's 165,000 events are resolved once per record (hashing
+        # their tuples of names cost more than resolving them).
+        resolved: dict[int, int] = {}
         for obs in detection.upserts:
-            same = digests is not None and parsed.get(obs.reference) is obs
-            digest = digests[obs.reference] if same and digests else fingerprint(obs.fields)
-            row = {"fields": obs.fields, "digest": digest, "updated_at": now,
-                   "snapshot_id": snapshot.id}  # fmt: skip
+            # The digest taken at parse time, unless detection merged the record.
+            reused = (
+                digests.get(obs.reference) if digests and parsed.get(obs.reference) is obs else None
+            )
+            row = {"fields": obs.fields, "digest": reused or fingerprint(obs.fields),
+                   "updated_at": now, "snapshot_id": snapshot.id}  # fmt: skip
             if obs.reference in existing:
                 updates.append({"ref": obs.reference, "present": True, **row})
             else:
-                pid = self.products.resolve(obs.names, origin=source)
-                named[obs.reference] = (obs.names, pid)
+                pid = resolved[id(obs.names)] = self.products.resolve(obs.names, origin=source)
                 existing[obs.reference] = pid
                 inserts.append(
                     {"source": source, "reference": obs.reference, "product_id": pid,
                      "first_seen_at": now, "present": True, **row}
                 )  # fmt: skip
-        # Events of one record name their product alike: resolved once per distinct names.
-        # (Keyed by the names tuple's identity: a record's drafts share its tuple, and
-        # hashing 165,000 tuples of names cost more than resolving them.)
-        resolved: dict[int, int] = {}
-        pids = []
-        for d, _ in detection.events:
-            if not d.names:
-                pids.append(existing[d.record or d.reference])
-                continue
-            record = named.get(d.record or d.reference)
-            if record is not None and (d.names is record[0] or d.names == record[0]):
-                pids.append(record[1])
-                continue
-            key = id(d.names)
-            if key not in resolved:
-                resolved[key] = self.products.resolve(d.names, origin=source)
-            pids.append(resolved[key])
-        # Each event names its brand where its document does: the draft's brand name, else
-        # that of the record it belongs to (computed once per names tuple, like products).
+        # Each event names its product and its brand as its document does: the draft's
+        # names, else those of the record it belongs to (both once per names tuple).
         record_brand = {obs.reference: brand_of(obs.names) for obs in detection.upserts}
         branded: dict[int, str | None] = {}
-        brands = []
+        pids, brands = [], []
         for d, _ in detection.events:
+            record = d.record or d.reference
             key = id(d.names)
+            if not d.names:
+                pids.append(existing[record])
+            else:
+                if key not in resolved:
+                    resolved[key] = self.products.resolve(d.names, origin=source)
+                pids.append(resolved[key])
             if key not in branded:
                 branded[key] = brand_of(d.names)
-            brands.append(branded[key] or record_brand.get(d.record or d.reference))
+            brands.append(branded[key] or record_brand.get(record))
         ids = self.products.flush()
         for state in inserts:
             state["product_id"] = ids.get(state["product_id"], state["product_id"])
