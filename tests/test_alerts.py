@@ -8,6 +8,7 @@ import itertools
 import json
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -71,18 +72,25 @@ class Inbox:
         return "250 OK"
 
 
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
+@contextmanager
+def smtp_server(handler: Any) -> Iterator[int]:
+    """A real aiosmtpd server on a free loopback port, answering with `handler`."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield inbox, port
+        yield port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    with smtp_server(inbox) as port:
+        yield inbox, port
 
 
 def config(port: int = 25, **mail: Any) -> Config:
@@ -380,13 +388,8 @@ class SilentAfterData:
 
 
 def test_a_timeout_after_data_is_uncertain_not_retried(store: Store) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     handler = SilentAfterData()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(handler) as port:
         cfg = config(port)
         cfg = cfg.model_copy(update={"mail": cfg.mail.model_copy(update={"timeout_seconds": 1.0})})
         replay(store, cfg, DATA / "report_2024-09-01.json")
@@ -398,8 +401,6 @@ def test_a_timeout_after_data_is_uncertain_not_retried(store: Store) -> None:
         again = deliver(store, SMTPBackend(cfg.mail, None), cfg.mail, later)
         assert again.sent == 0  # never sent a second time on a guess
         assert handler.seen == first.uncertain  # each message reached the server once
-    finally:
-        controller.stop()
 
 
 def test_a_permanent_refusal_is_not_retried(store: Store, smtp: tuple[Inbox, int]) -> None:
