@@ -22,6 +22,8 @@ def followed(
     source: Source, result: ParseResult, changed: Collection[str], first_poll: bool
 ) -> list[Link]:
     """The links of one parsed document to fetch next, in the order the document gives."""
+    if not result.links:  # a register (a whole Drugs@FDA release) names none
+        return []
     mode = source.follow_pages
     records = {obs.reference: obs for obs in result.observations}
     out = []
