@@ -15,7 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from .alerts import Alerts
 from .config import Config
-from .delivery import deliver
+from .delivery import Delivery, deliver
 from .fetch import Fetcher
 from .mail import Backend
 from .model import utcnow
@@ -70,6 +70,20 @@ def retry_at(job: Job, failures: int, now: dt.datetime) -> dt.datetime | None:
     return when if regular is None or when < regular else None
 
 
+def _delivered(sent: Delivery, composed: int | None = None) -> JobResult:
+    """A delivery round as a job's outcome: failed when a message failed or is uncertain."""
+    failed = sent.failed + sent.uncertain
+    fields = {"sent": sent.sent, "retried": sent.retried, "failed": sent.failed,
+              "uncertain": sent.uncertain}  # fmt: skip
+    summary = f"{sent.sent} sent, {sent.retried} to retry"
+    if composed is not None:
+        fields = {"composed": composed, **fields}
+        summary = f"{composed} composed, {summary}"
+    if failed:
+        summary += f", {sent.failed} failed, {sent.uncertain} uncertain"
+    return JobResult(summary, ok=not failed, fields=fields)
+
+
 def jobs(
     config: Config,
     store: Store,
@@ -90,20 +104,7 @@ def jobs(
             now = utcnow()
             result = alerts.digest_round(now, frequencies)
             operator_round(config, store, alerts.renderer, now)
-            sent = deliver(store, backend, config.mail, now)
-            failed = sent.failed + sent.uncertain
-            return JobResult(
-                f"{len(result.composed)} composed, {sent.sent} sent, {sent.retried} to retry"
-                + (f", {sent.failed} failed, {sent.uncertain} uncertain" if failed else ""),
-                ok=not failed,
-                fields={
-                    "composed": len(result.composed),
-                    "sent": sent.sent,
-                    "retried": sent.retried,
-                    "failed": sent.failed,
-                    "uncertain": sent.uncertain,
-                },
-            )
+            return _delivered(deliver(store, backend, config.mail, now), len(result.composed))
 
         return run
 
@@ -128,15 +129,7 @@ def jobs(
     def deliver_only() -> JobResult:
         """The outbox job only delivers (retries, uncertain messages): composing is the
         digest jobs'."""
-        sent = deliver(store, backend, config.mail, utcnow())
-        failed = sent.failed + sent.uncertain
-        return JobResult(
-            f"{sent.sent} sent, {sent.retried} to retry"
-            + (f", {sent.failed} failed, {sent.uncertain} uncertain" if failed else ""),
-            ok=not failed,
-            fields={"sent": sent.sent, "retried": sent.retried, "failed": sent.failed,
-                    "uncertain": sent.uncertain},
-        )  # fmt: skip
+        return _delivered(deliver(store, backend, config.mail, utcnow()))
 
     every = config.daemon.immediate_minutes
     out += [
