@@ -240,15 +240,21 @@ def test_a_bulk_load_rebuilds_the_event_indexes_in_its_transaction(
     source = EMAReport.from_config(small_config)
 
     real = writer.bulk_insert
+    during: list[set[str]] = []  # the event indexes while its rows go in
 
     def broken(connection: Any, model: Any, rows: Any) -> None:
-        if model is Event:  # with the indexes dropped
+        if model is Event:
+            during.append(set(connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event'"
+            ).scalars()))  # fmt: skip
             raise StoreError("the disk is full")
         real(connection, model, rows)
 
     monkeypatch.setattr(writer, "bulk_insert", broken)
     with pytest.raises(StoreError):
         poll(sqlite_store, source, None, from_file=report)
+    # Only the natural key's index was left while the rows went in; all are back after.
+    assert during == [{"sqlite_autoindex_event_1"}]
     assert indexes() == before and sqlite_store.events() == []
     monkeypatch.undo()
     monkeypatch.setattr(bulk, "REBUILD_FROM", 1)
