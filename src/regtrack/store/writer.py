@@ -212,7 +212,7 @@ class Writer(Reader, OutboxWrites, JobWrites):
         # Each event names its product and its brand as its document does: the draft's
         # names, else those of the record it belongs to (both once per names tuple).
         record_brand = {obs.reference: brand_of(obs.names) for obs in detection.upserts}
-        branded: dict[int, str | None] = {}
+        branded = {id(obs.names): record_brand[obs.reference] for obs in detection.upserts}
         pids, brands = [], []
         for d, _ in detection.events:
             record = d.record or d.reference
