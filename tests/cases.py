@@ -20,7 +20,7 @@ from regtrack.fetch import Document
 DATA = Path(__file__).parent / "data"
 BODIES = ("ema", "fda", "mhra", "nice", "smc")
 #: Inputs whose .expected.json says something else (the news a second document brings).
-OTHER = {"report_2024-11-21", "release_2025-03-04", "release_2025-06-03"}
+OTHER = {"report_2024-11-21", "report_2026-01-29_late", "release_2025-03-04", "release_2025-06-03"}
 CONFIG = Config(
     sources=SourcesConfig(
         ema=EMAConfig(min_rows=5, max_vanished_fraction=0.2), fda=FDAConfig(min_applications=1)

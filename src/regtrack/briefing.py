@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .listing import date_text, describe, marks
+from .listing import date_text, describe, late_news, marks
 from .model import EventKind
 from .store import EventRow
 
@@ -40,6 +40,7 @@ def event_view(e: EventRow) -> dict[str, Any]:
         "kind": describe(e),
         "reference": e.reference,
         "evidence": e.evidence.split("\n")[-1],
+        "late": late_news(e) or "",
         "url": e.link or e.source_url,
         "marks": marks(e),
         "highlight": e.kind == EventKind.CONVERSION_TO_FULL,

@@ -78,8 +78,8 @@ class EMAConfig(_Strict):
     max_vanished_fraction: float = Field(default=0.05, ge=0, le=1)
     interval_hours: float = Field(default=12.0, gt=0, le=8760)
     #: An event a later document shows for the first time, dated more than this many days
-    #: before the feed's previous document, is history the body published late (stored,
-    #: shown in timelines, never sent as news). 0: no window.
+    #: before the feed's previous document, was published late: news (marked late) when it
+    #: changes a known record's status, else history (stored, never sent). 0: no window.
     news_window_days: int = Field(default=90, ge=0, le=36500)
 
 
@@ -103,8 +103,8 @@ class FDAConfig(_Strict):
     max_vanished_fraction: float = Field(default=0.05, ge=0, le=1)
     interval_hours: float = Field(default=168.0, gt=0, le=8760)
     #: An event a later document shows for the first time, dated more than this many days
-    #: before the feed's previous document, is history the body published late (stored,
-    #: shown in timelines, never sent as news). 0: no window.
+    #: before the feed's previous document, was published late: news (marked late) when it
+    #: changes a known record's status, else history (stored, never sent). 0: no window.
     news_window_days: int = Field(default=90, ge=0, le=36500)
     openfda_interval_hours: float = Field(default=24.0, gt=0, le=8760)
 
@@ -127,8 +127,8 @@ class NICEConfig(_Strict):
     follow_pages: FollowPages = "new"
     interval_hours: float = Field(default=24.0, gt=0, le=8760)
     #: An event a later document shows for the first time, dated more than this many days
-    #: before the feed's previous document, is history the body published late (stored,
-    #: shown in timelines, never sent as news). 0: no window.
+    #: before the feed's previous document, was published late: news (marked late) when it
+    #: changes a known record's status, else history (stored, never sent). 0: no window.
     news_window_days: int = Field(default=90, ge=0, le=36500)
 
 
@@ -143,8 +143,8 @@ class SMCConfig(_Strict):
     #: Daily in the week of the monthly publication (second Monday), weekly otherwise.
     interval_hours: float = Field(default=24.0, gt=0, le=8760)
     #: An event a later document shows for the first time, dated more than this many days
-    #: before the feed's previous document, is history the body published late (stored,
-    #: shown in timelines, never sent as news). 0: no window.
+    #: before the feed's previous document, was published late: news (marked late) when it
+    #: changes a known record's status, else history (stored, never sent). 0: no window.
     news_window_days: int = Field(default=90, ge=0, le=36500)
     #: False polls every day (the offline demo, or a mirror that changes any day).
     publication_week_only: bool = True
@@ -174,8 +174,8 @@ class MHRAConfig(_Strict):
     min_rows: int = Field(default=1, ge=1)
     interval_hours: float = Field(default=24.0, gt=0, le=8760)
     #: An event a later document shows for the first time, dated more than this many days
-    #: before the feed's previous document, is history the body published late (stored,
-    #: shown in timelines, never sent as news). 0: no window.
+    #: before the feed's previous document, was published late: news (marked late) when it
+    #: changes a known record's status, else history (stored, never sent). 0: no window.
     news_window_days: int = Field(default=90, ge=0, le=36500)
 
 

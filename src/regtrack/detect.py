@@ -14,7 +14,15 @@ from typing import Any, Protocol
 import orjson
 
 from .errors import ShapeError
-from .model import PARTIAL, DateKind, EventDraft, EventKind, Observation, ParseResult
+from .model import (
+    PARTIAL,
+    STATUS_CHANGES,
+    DateKind,
+    EventDraft,
+    EventKind,
+    Observation,
+    ParseResult,
+)
 
 #: Below this many vanished records, the fraction guard does not apply (tiny registers).
 VANISHED_FLOOR = 3
@@ -85,19 +93,21 @@ def detect(
     is backfill: stored, never news. A record that first appears later is news. A record that
     vanishes from a complete register becomes `record_removed` for review; so many vanishing at
     once is a shape error instead. A new event with an exact decision or opinion date before
-    `late_before` was published late (a register cleaning its data): history, marked `late`.
+    `late_before` was published late and is marked `late`: history when it only adds to the
+    past (a variation, a record first seen with old decisions), news when it changes the
+    status of a record already known (a withdrawal EMA shows months after the decision).
     """
     out = Detection()
     seen: set[tuple[str, str]] = set()
 
-    def add(drafts: list[EventDraft], backfill: bool) -> None:
+    def add(drafts: list[EventDraft], backfill: bool, *, known_record: bool = False) -> None:
         for draft in drafts:
             key = (draft.reference, draft.key)
             if key not in seen:
                 seen.add(key)
                 past = backfill or draft.history
                 if not past and _late(draft, late_before):
-                    past = True
+                    past = not (known_record and draft.kind in STATUS_CHANGES)
                     draft = replace(draft, details={**draft.details, "late": True})
                 if past:
                     draft = _bounded(draft, result)
@@ -113,7 +123,7 @@ def detect(
         else:
             obs = rules.merge(before.fields, obs)
             if before.fields != obs.fields or not before.present:
-                add(rules.changes(before.fields, obs, result), False)
+                add(rules.changes(before.fields, obs, result), False, known_record=True)
                 out.upserts.append(obs)
 
     if result.complete:

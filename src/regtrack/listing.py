@@ -70,6 +70,37 @@ def describe(row: EventRow) -> str:
     return f"{words} ({', '.join(notes)})" if notes else words
 
 
+#: A status change as a sentence reads it: "shows Etaplex withdrawn on …".
+_STATUS_WORDS = {
+    EventKind.AUTHORISATION: "authorised",
+    EventKind.TENTATIVE_APPROVAL: "tentatively approved",
+    EventKind.CONVERSION_TO_FULL: "switched to full authorisation",
+    EventKind.REFUSAL: "refused",
+    EventKind.APPLICATION_WITHDRAWN: "with its application withdrawn",
+    EventKind.SUSPENSION: "suspended",
+}
+
+
+def late_news(row: EventRow) -> str | None:
+    """For a status change a body published long after its date (news, marked late), both
+    dates in one sentence: "EMA's register of 29 January 2026 shows Etaplex withdrawn on
+    15 January 2024 (published late)". None for anything else."""
+    if row.backfill or not row.details.get("late") or row.event_date is None:
+        return None
+    kind = EventKind(row.kind)
+    if kind == EventKind.WITHDRAWAL:
+        what = str(row.details.get("reason") or "withdrawn")
+    else:
+        what = _STATUS_WORDS.get(kind) or describe(row)
+    shown = f"'s register of {_day(row.published_at)} shows" if row.published_at else " shows"
+    name = row.brand or row.product
+    return f"{row.agency}{shown} {name} {what} on {_day(row.event_date)} (published late)"
+
+
+def _day(day: Any) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
 def date_text(row: EventRow) -> str:
     if row.event_date is None:
         return f"{row.detected_at:%Y-%m-%d}*"
@@ -86,6 +117,8 @@ def marks(row: EventRow) -> str:
         out.append("inferred")
     if row.backfill:
         out.append("history")  # known from the body's past, not news when regtrack saw it
+    elif row.details.get("late"):
+        out.append("published late")  # news: it changed the status, however old its date
     return ", ".join(out)
 
 

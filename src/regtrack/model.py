@@ -40,6 +40,24 @@ class EventKind(StrEnum):
     RECORD_REMOVED = "record_removed"
 
 
+#: Kinds that change the answer to "what is this authorisation's (or appraisal's) status now?".
+#: Seen for the first time on a record already known, such an event is news whatever its date:
+#: a body that publishes a withdrawal months late has still changed what the ledger says now.
+STATUS_CHANGES = frozenset(
+    {
+        EventKind.OPINION,
+        EventKind.AUTHORISATION,
+        EventKind.TENTATIVE_APPROVAL,
+        EventKind.CONVERSION_TO_FULL,
+        EventKind.REFUSAL,
+        EventKind.APPLICATION_WITHDRAWN,
+        EventKind.SUSPENSION,
+        EventKind.WITHDRAWAL,
+        EventKind.HTA_DECISION,
+        EventKind.HTA_STATUS,
+    }
+)
+
 #: How each kind reads to a person (timeline, digests).
 KIND_WORDS: dict[EventKind, str] = {
     EventKind.OPINION: "opinion",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .model import OUTCOME_WORDS, Agency, EventKind
 from .store import EventRow
@@ -25,13 +25,16 @@ class Status:
     approximate: bool = False
     #: The event is undated: `since` is the date of the document that first showed it.
     no_later_than: bool = False
+    #: The body published the change long after its date (news marked late): when it did.
+    published: dt.date | None = None
 
     def __str__(self) -> str:
         if self.since is None:
             return self.text
         if self.no_later_than:
             return f"{self.text} no later than {self.since.isoformat()}"
-        return f"{self.text} since {self.since.isoformat()}{'~' if self.approximate else ''}"
+        text = f"{self.text} since {self.since.isoformat()}{'~' if self.approximate else ''}"
+        return f"{text}, published {self.published.isoformat()}" if self.published else text
 
 
 def effective_day(row: EventRow) -> dt.date:
@@ -183,32 +186,44 @@ def brands(rows: Iterable[EventRow]) -> list[str]:
 def _regulator(rows: list[EventRow], agency: str) -> Status | None:
     state: Status | None = None
     for row in sorted(rows, key=lambda r: (effective_day(r), r.id)):
-        kind, d = row.kind, row.details
-        day, approx = row.event_date, row.date_approximate
-        first = state is None or state.text.startswith(("CHMP opinion", "tentative"))
-        if kind == EventKind.AUTHORISATION and first:
-            if d.get("conditional"):
-                word = "conditional authorisation"
-            elif d.get("accelerated"):
-                word = "accelerated approval"
-            else:
-                word = "approved" if agency == "FDA" else "authorised"
-            state = Status(word, day, approx)
-        elif kind == EventKind.CONVERSION_TO_FULL:
-            state = Status(
-                "regular approval" if agency == "FDA" else "full authorisation", day, approx
-            )
-        elif kind == EventKind.TENTATIVE_APPROVAL and state is None:
-            state = Status("tentative approval", day, approx)
-        elif kind == EventKind.WITHDRAWAL and not d.get("products"):
-            ended = f"authorisation ended ({d.get('reason', 'withdrawn')})"
-            state = Status(ended, day, approx, bool(d.get("no_later_than")))
-        elif kind == EventKind.REFUSAL:
-            state = Status("refused", day, approx)
-        elif kind == EventKind.SUSPENSION:
-            state = Status("suspended", day, approx)
-        elif kind == EventKind.OPINION and state is None:
-            state = Status(f"CHMP opinion {d.get('outcome') or ''}".strip(), day, approx)
+        state = _regulator_step(state, row, agency)
+    return state
+
+
+def _regulator_step(state: Status | None, row: EventRow, agency: str) -> Status | None:
+    """The status after one more event, with the date the body published it when late."""
+    after = _regulator_status(state, row, agency)
+    if after is state or after is None:
+        return after
+    late = row.details.get("late") and not row.backfill and row.published_at
+    return replace(after, published=row.published_at) if late else after
+
+
+def _regulator_status(state: Status | None, row: EventRow, agency: str) -> Status | None:
+    kind, d = row.kind, row.details
+    day, approx = row.event_date, row.date_approximate
+    first = state is None or state.text.startswith(("CHMP opinion", "tentative"))
+    if kind == EventKind.AUTHORISATION and first:
+        if d.get("conditional"):
+            word = "conditional authorisation"
+        elif d.get("accelerated"):
+            word = "accelerated approval"
+        else:
+            word = "approved" if agency == "FDA" else "authorised"
+        state = Status(word, day, approx)
+    elif kind == EventKind.CONVERSION_TO_FULL:
+        state = Status("regular approval" if agency == "FDA" else "full authorisation", day, approx)
+    elif kind == EventKind.TENTATIVE_APPROVAL and state is None:
+        state = Status("tentative approval", day, approx)
+    elif kind == EventKind.WITHDRAWAL and not d.get("products"):
+        ended = f"authorisation ended ({d.get('reason', 'withdrawn')})"
+        state = Status(ended, day, approx, bool(d.get("no_later_than")))
+    elif kind == EventKind.REFUSAL:
+        state = Status("refused", day, approx)
+    elif kind == EventKind.SUSPENSION:
+        state = Status("suspended", day, approx)
+    elif kind == EventKind.OPINION and state is None:
+        state = Status(f"CHMP opinion {d.get('outcome') or ''}".strip(), day, approx)
     return state
 
 

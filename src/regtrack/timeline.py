@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .listing import date_text, describe, event_dict, marks, render_events, table
+from .listing import date_text, describe, event_dict, late_news, marks, render_events, table
 from .model import Alias, EventKind, Product
 from .store import EventRow
 
@@ -271,9 +271,10 @@ def render_atom(rows: Sequence[EventRow], *, title: str, self_url: str | None = 
         ET.SubElement(entry, f"{{{ns}}}updated").text = row.detected_at.isoformat()
         ET.SubElement(entry, f"{{{ns}}}published").text = row.detected_at.isoformat()
         dated = f"{row.date_kind} {date_text(row)}" if row.event_date else "no date published"
+        late = late_news(row)
         ET.SubElement(
             entry, f"{{{ns}}}content", type="text"
-        ).text = f"{dated} [{marks(row)}]\n{row.evidence}"
+        ).text = f"{late + chr(10) if late else ''}{dated} [{marks(row)}]\n{row.evidence}"
         ET.SubElement(entry, f"{{{ns}}}link", href=row.link or row.source_url)
         ET.SubElement(entry, f"{{{ns}}}category", term=row.kind)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
