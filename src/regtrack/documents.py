@@ -76,24 +76,90 @@ def _pdf(content: bytes) -> str:
     return "\n\n".join(pages)
 
 
+#: A line that starts an item of a list: "• ", "- ", "* ", "– ", "1. ".
+_BULLET = re.compile(r"^\s*(?:[•·▪◦*–—-]|\d{1,2}[.)])\s+")
+_TERMINAL = ".!?:;,"
+#: Words a line that goes on in the next one ends with.
+_CONTINUES = {
+    "a",
+    "an",
+    "and",
+    "as",
+    "at",
+    "by",
+    "for",
+    "from",
+    "in",
+    "of",
+    "on",
+    "or",
+    "the",
+    "to",
+    "with",
+    "under",
+    "that",
+    "which",
+    "its",
+    "their",
+    "is",
+    "are",
+    "was",
+}
+
+
+def is_heading(line: str) -> bool:
+    """A title or heading: a short line with no closing punctuation whose words are mostly
+    capitalised ("CHMP Recommends Standard Marketing Authorisation for …", "How Does It Work")."""
+    line = line.strip()
+    words = line.split()
+    if not words or len(words) > 16 or line[-1] in _TERMINAL or not line[0].isupper():
+        return False
+    if "," in line or words[-1].lower() in _CONTINUES:  # a sentence broken across lines
+        return False
+    long = [w for w in words if len(w) > 3]
+    return not long or sum(w[0].isupper() for w in long) * 2 >= len(long)
+
+
+def _segments(paragraph: str) -> list[str]:
+    """A paragraph's lines regrouped: each list item and each heading a segment of its own,
+    lines broken mid-sentence joined."""
+    out: list[list[str]] = []
+    ended = True  # the line before ended a sentence (or there was none)
+    for line in paragraph.split("\n"):
+        if not line.strip():
+            continue
+        bullet = _BULLET.match(line)
+        heading = ended and is_heading(line)
+        if bullet or heading or not out or out[-1] == ["\x01"]:
+            out.append([])
+        out[-1].append(line[bullet.end() :] if bullet else line)
+        if heading:
+            out.append(["\x01"])  # what follows a heading starts afresh
+        ended = line.rstrip()[-1:] in ".!?" or heading
+    return ["\n".join(lines) for lines in out if lines != ["\x01"]]
+
+
 def sentences(text: str) -> list[str]:
-    """Sentences, with lines broken mid-sentence joined and hyphenation undone."""
+    """Sentences, with lines broken mid-sentence joined, hyphenation undone, and list items
+    and headings apart from the sentences around them."""
     out: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text):
-        joined = re.sub(r"(\w)-\n(\w)", r"\1\2", paragraph)
-        joined = re.sub(r"\s+", " ", joined).strip()
-        if not joined:
-            continue
-        for abbreviation in _ABBREVIATIONS:
-            joined = joined.replace(abbreviation, abbreviation.replace(".", "\x00"))
-        out += [s.replace("\x00", ".").strip() for s in _END.split(joined) if s.strip()]
+        for segment in _segments(paragraph):
+            joined = re.sub(r"(\w)-\n(\w)", r"\1\2", segment)
+            joined = re.sub(r"\s+", " ", joined).strip()
+            if not joined:
+                continue
+            for abbreviation in _ABBREVIATIONS:
+                joined = joined.replace(abbreviation, abbreviation.replace(".", "\x00"))
+            out += [s.replace("\x00", ".").strip() for s in _END.split(joined) if s.strip()]
     return out
 
 
 #: "Date of preparation: March 2021", "Last updated 12/03/2021", "Revised: 2 May 2022".
 _WRITTEN = re.compile(
     r"(?:date of (?:preparation|revision)|last (?:updated|revised)|revised|updated|written)"
-    r"\s*:?\s*(\d{1,2}[/.]\d{1,2}[/.]\d{4}|\d{1,2} \w+ \d{4}|\w+ \d{4}|\d{4}-\d{2}-\d{2})",
+    r"\s*:?\s*(?:in\s+|on\s+)?(\d{1,2}[/.]\d{1,2}[/.]\d{4}|\d{1,2} \w+ \d{4}|\w+ \d{4}"
+    r"|\d{4}-\d{2}-\d{2}|\d{1,2}-\d{4})",
     re.I,
 )
 
@@ -103,7 +169,7 @@ def stated_date(text: str) -> dt.date | None:
     if not match:
         return None
     value = match[1]
-    for fmt in ("%d/%m/%Y", "%d.%m.%Y", "%d %B %Y", "%B %Y", "%Y-%m-%d"):
+    for fmt in ("%d/%m/%Y", "%d.%m.%Y", "%d %B %Y", "%B %Y", "%Y-%m-%d", "%m-%Y"):
         try:
             return dt.datetime.strptime(value, fmt).date()
         except ValueError:

@@ -19,6 +19,13 @@ class InputError(RegtrackError):
     """Raised by the CLI and `poll` when a file given to replay cannot be read."""
 
 
+class NoTextError(InputError):
+    """Raised by `check` for a document with no text to read (a scanned PDF, an image, an
+    empty file): exit status 2, since nothing was checked."""
+
+    exit_code = 2
+
+
 class ProductNotFoundError(RegtrackError):
     """Raised by the store when a product name or alias matches nothing."""
 

@@ -74,6 +74,23 @@ def inn_and_brand(text: str) -> tuple[str, str | None]:
     return _ANY_BRACKETS.sub("", text).strip(), brand[1].strip() if brand else None
 
 
+_PREVIOUSLY = re.compile(r"\(\s*(?:previously|formerly)\s+", re.I)
+
+
+def name_parts(name: str) -> list[str]:
+    """The names one register name holds: 'Vaxzevria (previously COVID-19 Vaccine
+    AstraZeneca)' -> ['Vaxzevria', 'COVID-19 Vaccine AstraZeneca']; 'A; B' -> ['A', 'B']. Other
+    brackets stay: 'COVID-19 Vaccine (ChAdOx1-S)' is one name, not 'COVID-19 Vaccine'."""
+    out = []
+    for part in re.split(r"\s*;\s*", name):
+        former = _PREVIOUSLY.search(part)
+        if former:
+            out += [part[: former.start()].strip(), part[former.end() :].rstrip(") ").strip()]
+        else:
+            out.append(part.strip())
+    return [p for p in out if p and p != name]
+
+
 @functools.lru_cache(maxsize=65536)
 def normalise(name: str) -> str:
     """Case-, accent-, ®/™- and punctuation-insensitive key: 'KPT-330' -> 'kpt330'. Cached:

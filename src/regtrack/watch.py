@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .check import Found, judge, products_in
+from .check import Found, judge, near_names, products_in
 from .config import Config, DocumentConfig
 from .documents import read, sentences, stated_date, text_of
 from .emails import Renderer, stable_id
-from .errors import InputError, ProductNotFoundError, RegtrackError
+from .errors import InputError, NoTextError, ProductNotFoundError, RegtrackError
 from .fetch import Fetcher
 from .store import Store
 
@@ -56,13 +56,18 @@ def check_text(
 ) -> Found:
     """A document's claims judged against the ledger: of the `products` named, else of those
     its text names (by aliases of four characters or more: "EU" and "AB" name no medicine);
-    `written`, else the date the document states."""
+    `written`, else the date the document states. A document with no text is an error."""
+    if not any(ch.isalpha() for ch in text):
+        raise NoTextError(
+            f"{where}: no text to check (a scanned PDF or an image holds none; an empty file)"
+        )
     if products:
         names: dict[str, str] = {}
         for product in products:
             names |= store.alias_names(store.find_product(product)[0].id)
     else:
         every = {n: p for n, p in store.alias_names().items() if len(n) >= 4}
+        every |= near_names(text, every)
         spoken = products_in(text, every)
         if not spoken:
             raise InputError(f"{where}: names no product regtrack knows (say which with --product)")

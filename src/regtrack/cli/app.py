@@ -61,13 +61,21 @@ class App:
 
 
 class Group(click.Group):
-    """Turns regtrack's own errors into one line on stderr and exit status 1."""
+    """Turns regtrack's own errors into one line on stderr and exit status 1 (or the error's
+    own `exit_code`: 2 for a document with no text)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except RegtrackError as err:
-            raise click.ClickException(str(err)) from err
+            failure = _NothingChecked if getattr(err, "exit_code", 1) == 2 else click.ClickException
+            raise failure(str(err)) from err
+
+
+class _NothingChecked(click.ClickException):
+    """One line on stderr and exit status 2: the input held nothing to work on."""
+
+    exit_code = 2
 
 
 @click.group(cls=Group)

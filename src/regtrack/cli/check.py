@@ -50,6 +50,8 @@ def verdict_dict(v: Any) -> dict[str, Any]:
         "claim": v.claim,
         "verdict": v.verdict,
         "since": v.since.isoformat() if v.since else None,
+        "history": v.history,
+        "now": v.now or None,
         "reason": v.reason,
         "event": None
         if e is None
@@ -90,8 +92,10 @@ def render(result: Any, fmt: str, document: str, written: dt.date | None) -> str
     title = f"{document}: {len(result.verdicts)} claims, {outdated} outdated"
     lines.append(f"# {title}" if md else title)
     for v in result.verdicts:
-        since = f" since {v.since}" if v.since else ""
-        head = f"{v.verdict.upper():<9} {v.agency:<5} {v.claim.replace('_', ' ')}{since}"
+        said = v.claim.replace("_", " ") + (" (history)" if v.history else "")
+        head = f"{v.verdict.upper():<9} {v.agency:<5} says {said}"
+        if v.verdict == "outdated":
+            head += f"; {v.now}" if v.now else f" since {v.since}" if v.since else ""
         lines += ["", f"- **{head}**" if md else head, f"  “{v.sentence}”"]
         if v.event is not None:
             e = v.event

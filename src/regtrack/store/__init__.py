@@ -323,12 +323,23 @@ class Store:
 
     @_wrapped
     def alias_names(self, product_id: int | None = None) -> dict[str, str]:
-        """Normalised alias -> its product's name (of one product, or of all)."""
-        query = select(Alias.norm, Product.name).join(Product, col(Alias.product_id) == Product.id)
+        """Normalised alias -> its product's name (of one product, or of all), with each part
+        of an alias that holds several names ("Vaxzevria (previously COVID-19 Vaccine
+        AstraZeneca)", "tozinameran; riltozinameran"): how a text names it."""
+        from ..names import name_parts, normalise
+
+        query = select(Alias.name, Alias.norm, Product.name).join(
+            Product, col(Alias.product_id) == Product.id
+        )
         if product_id is not None:
             query = query.where(col(Alias.product_id) == product_id)
         with Session(self.engine) as session:
-            return dict(session.exec(query).all())
+            rows = session.exec(query).all()
+        out = {norm: product for _, norm, product in rows}
+        for name, _, product in rows:
+            for part in name_parts(name):
+                out.setdefault(normalise(part), product)
+        return out
 
     @_wrapped
     def products_at_several_bodies(self, least: int = 2) -> list[int]:

@@ -1,0 +1,354 @@
+"""The rules of `regtrack check`, as data: each pattern beside sentences it must fire on (and
+some it must not). `tests/test_check.py` runs every example, so a rule and its evidence are
+changed together. Patterns are case-insensitive unless a rule says otherwise.
+
+A sentence is read in this order: is it a claim at all (questions, conditions and sentences
+about medicines in general are not), which statuses it states (the specific before the plain:
+a CHMP recommendation before the words it recommends, "conditional" before "authorised"),
+which body each status is about (the nearest named, bodies joined by "and"/"or" together),
+and whether it states the status now or tells history (its tense, and the date it gives).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: Regulators and HTA bodies as the verdicts name them.
+HTA = ("NICE", "SMC")
+REGULATORS = ("EMA", "MHRA", "FDA")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One pattern and the sentences that show it: `fires` must match, `quiet` must not."""
+
+    name: str
+    pattern: re.Pattern[str]
+    fires: tuple[str, ...] = ()
+    quiet: tuple[str, ...] = ()
+
+
+def rule(name: str, pattern: str, fires: tuple[str, ...] = (), quiet: tuple[str, ...] = (),
+         flags: int = re.I) -> Rule:  # fmt: skip
+    return Rule(name, re.compile(pattern, flags), fires, quiet)
+
+
+# -- Bodies: the words that name each body in a sentence.
+BODIES: tuple[Rule, ...] = (
+    rule(
+        "EMA",
+        r"\b(?:EMA|CHMP|European\s+Medicines\s+Agency|Committee\s+for\s+Medicinal\s+"
+        r"Products\s+for\s+Human\s+Use|European\s+Commission|EU\s+Commission|EC|EU|EEA"
+        r"|European\s+Union|Europe|European)\b",
+        ("EUROPE has rejected a breakthrough drug.", "The EC granted it."),
+    ),
+    rule(
+        "MHRA",
+        r"\b(?:MHRA|Medicines?\s+and\s+Healthcare\s+products\s+Regulatory\s+Agency|UK"
+        r"|United\s+Kingdom|Great\s+Britain|Britain)\b",
+        ("licensed by the UK's MHRA",),
+    ),
+    rule(
+        "FDA",
+        r"\b(?:FDA|Food\s+and\s+Drug\s+Administration|(?:US|USA|U\.S\.|United\s+States)"
+        r"(?!\s+(?:National|Department|Government|Congress|Senate|President|Army|Navy|NIH|CDC"
+        r"|Centers)\b))(?![\w])",
+        ("approved by the US Food and Drug Administration",),
+        ("The trial was run by the US National Institute of Allergy and Infectious Diseases.",),
+    ),
+    rule(
+        "NICE",
+        r"\b(?:NICE|National\s+Institute\s+for\s+Health\s+and\s+Care\s+Excellence"
+        r"|England)\b",
+        ("NICE recommended it",),
+    ),
+    rule(
+        "SMC",
+        r"\b(?:SMC|Scottish\s+Medicines\s+Consortium|Scotland|NHSScotland)\b",
+        ("accepted by the Scottish Medicines Consortium",),
+    ),
+)
+#: The NHS: a claim of availability "on the NHS" is about the HTA bodies, not the licence.
+NHS = re.compile(r"\bNHS\b|\bNHSScotland\b|\bNHS\s+England\b")
+#: A regulator named outright (not through a country): it keeps a claim the NHS would move.
+NAMED_REGULATOR = re.compile(r"\b(?:MHRA|EMA|FDA|CHMP|European\s+Commission|Medicines\s+and"
+                             r"\s+Healthcare|European\s+Medicines\s+Agency|Food\s+and\s+Drug)\b",
+                             re.I)  # fmt: skip
+
+_NOT = r"(?:not|n't|never|yet\s+to\s+be|still\s+not)"
+_AUTH = r"(?:authori[sz]\w*|licen[sc]\w*|approv\w*|\bMA\b|\bCMA\b|marketing\s+approval)"
+_MA = r"(?:marketing\s+)?(?:authori[sz]ation|approval|licen[cs]e|MA\b)"
+
+# -- Claims: (name, pattern) in order of precedence. A match inside the span of a match
+# before it in this list is part of it ("conditional" inside "converted from conditional to
+# full"; the statuses a CHMP recommendation names).
+CLAIMS: tuple[Rule, ...] = (
+    # A recommendation by the CHMP or EMA names what it recommends: the span runs to the
+    # clause's end, so the statuses it names are its content, not claims of their own.
+    rule(
+        "opinion_negative",
+        r"\b(?:negative\s+opinion|recommend\w*\s+(?:the\s+)?(?:refus\w+|against|not\s+"
+        r"(?:to\s+)?(?:grant|renew|approv|authori))[^;:]*|recommend\w*\s+that\b[^;:]*?\b(?:be|"
+        r"should\s+be)\s+(?:withdrawn|revoked|suspended|refused|not\s+\w+)[^;:]*|recommend\w*"
+        r"\b[^;:]{0,60}?\bshould\s+not\s+be\s+(?:licensed|approved|authori[sz]ed)[^;:]*"
+        r"|\b(?:has|have)\s+rejected\b|\brejected\b|\bturned\s+down\b)",
+        (
+            "The European Medicines Agency is recommending that Adakveo be withdrawn from the "
+            "EU market.",
+            "It recommended the drug should not be licensed.",
+            "EUROPE has rejected a breakthrough Alzheimer's drug.",
+            "The CHMP adopted a negative opinion, recommending the refusal of the marketing "
+            "authorisation.",
+        ),
+    ),
+    rule(
+        "opinion_positive",
+        r"\b(?:positive\s+opinion|recommend\w*\s+(?:on\s+[\w\s]{4,20}?\s+)?(?:the\s+)?(?:grant\w*"
+        r"|approv\w*|authoris\w*|(?:a\s+)?(?:full|standard|conditional|permanent)|for\s+approval"
+        r"|that\b)[^;:]*"
+        r"|up\s+to\s+the\s+(?:European\s+)?Commission\b[^;:]*|(?:European\s+)?Commission\s+"
+        r"(?:is|are)\s+(?:now\s+)?expected\s+to\s+(?:decide|grant|approve|issue|follow)[^;:]*"
+        r"|awaiting\s+(?:a\s+|the\s+)?(?:final\s+)?(?:European\s+)?Commission\b[^;:]*"
+        r"|(?:will|to)\s+(?:now\s+)?be\s+sent\s+to\s+the\s+(?:European\s+)?Commission)",
+        (
+            "Now, the EMA has recommended granting a conditional marketing authorisation.",
+            "It is now up to the European Commission to grant Paxlovid conditional marketing "
+            "authorisation.",
+            "The CHMP adopted a positive opinion on 17 December 2015.",
+            "The European Commission is expected to decide within 67 days.",
+            "The CHMP recommended on 16 September 2022 that the authorisations be converted.",
+        ),
+        ("NICE recommended selinexor only if the company provides it at a discount.",),
+    ),
+    rule(
+        "under_review",
+        r"\b(?:under\s+(?:review|evaluation|assessment)|being\s+(?:reviewed|assessed|"
+        r"evaluated)|accepted\s+(?:it\s+)?for\s+review|(?:started|starts|begun|began|start)\s+"
+        r"(?:its\s+|a\s+|the\s+)?(?:rolling\s+)?(?:evaluat\w*|review\w*|assess\w*)"
+        r"|(?:received|submitted|submission\s+of|filed|validated)\s+(?:an?\s+|the\s+|its\s+)?"
+        r"(?:conditional\s+)?(?:marketing\s+authori[sz]ation\s+)?application"
+        r"|(?:marketing\s+authori[sz]ation\s+application|\bMAA\b)\s+(?:was|has\s+been|is)\s+"
+        r"(?:submitted|accepted|validated|filed)|\bif\s+(?:it\s+is\s+)?approved\b|\bawaiting\b)",
+        (
+            "EMA has started evaluating an application for marketing authorisation.",
+            "The EMA has confirmed it has accepted for review the application.",
+            "Eisai announced the submission of a marketing authorisation application.",
+        ),
+        ("The application was withdrawn.",),
+    ),
+    rule(
+        "not_appraised",
+        rf"\b{_NOT}\s+(?:yet\s+)?(?:been\s+)?(?:appraised|assessed|evaluated)|\bno\s+"
+        r"(?:NICE|SMC)?\s*(?:appraisal|advice)",
+        ("Selinexor has not been appraised by NICE.",),
+    ),
+    rule(
+        "not_available_nhs",
+        rf"\b{_NOT}\s+(?:yet\s+)?(?:widely\s+|currently\s+|routinely\s+)*available\b",
+        ("It is not currently available for use in myeloma in the UK.",),
+    ),
+    rule(
+        "not_recommended",
+        rf"\b{_NOT}\s+(?:been\s+)?(?:recommended|accepted)|\b(?:does|did)\s+not\s+recommend"
+        r"|\bdoesn't\s+recommend",
+        ("NICE does not recommend it.",),
+    ),
+    rule(
+        "not_licensed",
+        rf"\b{_NOT}\s+(?:yet\s+)?(?:been\s+)?(?:licen[sc]ed|authori[sz]ed|approved)|\bunlicen"
+        rf"[sc]ed\b|\b(?:does|did)\s+not\s+(?:yet\s+)?have\s+(?:an?\s+|the\s+)?{_MA}|\bno\s+"
+        rf"{_MA}",
+        (
+            "The drug does not yet have marketing approval in Europe.",
+            "Selinexor is unlicensed in the United States.",
+        ),
+    ),
+    rule(
+        "application_withdrawn",
+        r"\bwithdr[ae]w\w*\s+(?:its\s+|the\s+|an?\s+|their\s+)?(?:marketing\s+authori[sz]ation\s+)?"
+        r"application|\bapplication\s+(?:\w+\s+){0,4}?(?:was|has\s+been|had\s+been)\s+withdrawn",
+        (
+            "The company withdrew its application.",
+            "The application for Aduhelm has been withdrawn.",
+        ),
+    ),
+    rule(
+        "withdrawn",
+        r"\b(?:withdr[ae]w\w*|revok\w*|revocation|not\s+(?:to\s+)?renew\w*|non-?renewal"
+        r"|no\s+longer\s+(?:valid|authori[sz]ed|licensed|approved|available)|lapsed|expired"
+        r"|suspend\w*|suspension)\b",
+        (
+            "The European Commission issued a decision to not renew the conditional marketing "
+            "authorisation.",
+            "The EMA has officially revoked its conditional marketing authorization.",
+            "The marketing authorisation is no longer valid.",
+        ),
+    ),
+    rule(
+        "full",
+        rf"\b(?:switch\w*|convert\w*|conversion)\b[^;:]{{0,60}}?\b(?:full|standard|"
+        rf"unconditional|regular)\b[^;:]{{0,20}}?{_AUTH}|\b(?:full|standard|unconditional|"
+        rf"permanent)\s+(?:\d+-year\s+)?(?:\w+\s+)?{_MA}|\b\d+-year\s+standard\b|\bno\s+longer"
+        r"\s+conditional\b",
+        (
+            "Vaxzevria was then granted a 5-year standard MA on 31 October 2022.",
+            "It was switched from conditional to full authorisation on 18 July 2022.",
+            "The EMA has now granted a full marketing authorisation.",
+        ),
+    ),
+    rule(
+        "conditional",
+        r"\bconditional(?:ly)?['’\"]?\s+(?:marketing\s+)?(?:authori[sz]|licen|approv|MA\b|CMA\b)"
+        r"|\bCMA\b|\baccelerated\s+approval\b|\b(?:licen[cs]e|authori[sz]ation|approval)\s+is\s+"
+        r"(?:still\s+)?conditional\b|\bconditional\s+basis\b",
+        (
+            "Zynteglo has been given 'conditional authorisation'.",
+            "Its EU licence is conditional.",
+            "A conditional marketing authorisation (CMA) has been granted.",
+        ),
+    ),
+    rule(
+        "recommended_restricted",
+        r"\brecommended\b.{0,80}\b(?:only\s+if|with\s+restrictions?|restricted)\b|\baccepted\b"
+        r".{0,40}?\b(?:for\s+restricted\s+use|on\s+an\s+interim\s+basis)\b",
+        ("NICE recommended selinexor only if the company provides it at a discount.",),
+    ),
+    rule(
+        "recommended",
+        r"\b(?:is|are|was|been|has\s+been)\s+recommended\b|\baccepted\b.{0,40}?\bfor\s+(?:use|the"
+        r"\s+treatment)\b|\brecommends?\b|\bmade\s+available\s+on\s+the\s+NHS\b",
+        ("Selinexor is recommended by NICE.",),
+    ),
+    rule(
+        "authorised",
+        rf"\b(?:licen[sc]ed|authori[sz]ed|approved|cleared\s+for\s+marketing)\b|\b(?:granted|"
+        rf"received|receive|given)\b[^;:]{{0,40}}?\b{_MA}|\b{_MA}\s+(?:covers|is\s+valid)\b"
+        r"|\bapproval\s+(?:from|by)\b|\bavailable\s+for\s+use\s+in\s+(?:Europe|the\s+EU"
+        r"|the\s+European\s+Union)",
+        (
+            "Marketing Authorisation covers all 27 European Union member states.",
+            "The European Commission has granted a new sickle cell drug authorisation.",
+            "niQure announced it has received approval from the European Commission.",
+        ),
+    ),
+)
+
+#: What a regulator's words mean when said of an HTA body ("not approved by NICE").
+FOR_HTA = {"not_licensed": "not_recommended", "authorised": "recommended",
+           "conditional": None, "full": None, "withdrawn": None, "under_review": None,
+           "opinion_positive": None, "opinion_negative": None,
+           "application_withdrawn": None}  # fmt: skip
+#: Claims only an HTA body makes.
+HTA_ONLY = {"not_appraised", "not_available_nhs", "not_recommended", "recommended",
+            "recommended_restricted"}  # fmt: skip
+
+# -- Sentences that are not claims about a product.
+NOT_CLAIMS: tuple[Rule, ...] = (
+    rule("question", r"\?\s*$", ("Why is Nexpovio authorised in the EU?",)),
+    rule(
+        "boilerplate",
+        r"\breproduction\s+is\s+authori[sz]ed\b|\ball\s+rights\s+reserved\b",
+        ("Reproduction is authorised provided the source is acknowledged.",),
+    ),
+    rule(
+        "condition",
+        r"^\W*(?:if|unless|once|when|whenever|before|for\s+\w+\s+to|in\s+order"
+        r"\s+to|normally|typically|usually|generally|in\s+general)\b",
+        (
+            "If the EMA accepts the MAA for review, the procedure may be completed within a year.",
+            "Normally, the licensed drug must then be approved by a UK drug appraisal body.",
+            "For NICE to be able to approve a medicine it must provide additional benefits.",
+            "Before a drug can be widely used, it must first be licensed.",
+        ),
+    ),
+    # Hedged: "may not be licensed and/or approved" says what might be, of any drug.
+    rule(
+        "hedged",
+        r"\b(?:may|might)\s+(?:not\s+)?(?:yet\s+)?(?:be|have\s+been)\s+(?:\w+\s+)?"
+        r"(?:licen[sc]ed|approved|authori[sz]ed|recommended|available)",
+        ("The drugs described in the Infosheets may not be licensed and/or approved for use.",),
+        ("NICE said it could not be recommended for routine use.",),
+    ),
+    # Of medicines in general: a status said of "medicines", "treatments", "a medicine".
+    rule(
+        "medicines_in_general",
+        r"\b(?:(?:new(?:ly)?[\s-]+)?(?:licensed|approved|authori[sz]ed|recommended)\s+"
+        r"(?:medicines|drugs|treatments|therapies|products)|new(?:ly)?[\s-]+(?:licensed|approved|"
+        r"authori[sz]ed)\s+(?:medicine|drug|treatment|therapy|product)\b|\b(?:a|any)\s+(?:new\s+)?"
+        r"(?:drug|medicine|medicinal\s+product)\s+(?:can|must|is|may|needs?)\b|(?:medicines|drugs|treatments|"
+        r"therapies)\s+(?:need|must|are|recommended|can|may)|(?:approve|assess\w*|evaluat\w*|"
+        r"fund|advises\s+on)\s+(?:all\s+)?(?:an?\s+|new\s+)?(?:\w+\s+)?(?:medicines?|treatments?"
+        r"|drugs?|therapies)\b|\bto\s+an?\s+medicinal\s+product\b|\ba\s+(?:drug|medicine)\s+"
+        r"licensed\b|\b(?:typically|usually)\s+follow\b)",
+        (
+            "In the UK, treatments need to be further approved before being available in the NHS.",
+            "NICE evaluates all new licensed medicines and licence extensions.",
+            "A drug licensed under conditional marketing authorisation can follow the UK drug "
+            "appraisal process.",
+            "It looks at how effective the newly-licensed drug is.",
+        ),
+        ("Selinexor has been licensed under conditional marketing authorisation.",),
+    ),
+    # A kind of authorisation described, not granted: "A conditional marketing authorisation
+    # is valid for one year", "This conditional marketing authorisation is a procedure".
+    rule(
+        "a_kind_of_authorisation",
+        r"^\W*(?:in\s+[\w\s]{2,20},\s*)?(?:an?|this|such\s+an?|these)?\s*(?:conditional\s+)?"
+        r"(?:marketing\s+)?(?:authori[sz]ations?|licen[cs]es?|approvals?)\s+(?:\([A-Z]+\)\s+)?"
+        r"(?:in\s+\w+\s+)?(?:is|are|can|may|must|lasts?)\s+(?!currently|now|still)"
+        r"(?:(?:a|an|the)\s+(?:procedure|way|route|tool|mechanism)|(?:initially\s+|only\s+)?"
+        r"valid|(?:granted|given)\s+(?:to\s+an?\b|when|if|where)|used\b|reviewed\b)",
+        (
+            "In the UK, conditional marketing authorisations are valid for one year.",
+            "This conditional marketing authorisation is a procedure used by the EMA.",
+            "A conditional marketing authorisation is granted to a medicinal product that fulfils "
+            "an unmet medical need.",
+            "Conditional marketing authorisation is given when initial "
+            "evidence shows the benefits outweigh the risks.",
+        ),
+        (
+            "A conditional marketing authorization is currently in effect and must be renewed "
+            "annually.",
+        ),
+    ),
+)
+
+# -- Tense: does a sentence say how things are now, or tell what happened?
+#: Now: present and present perfect, "now", "currently", "today", "since".
+PRESENT = rule(
+    "present",
+    r"\b(?:is|are|am|has|have|remains?|does|do|now|currently|today"
+    r"|still|since|continues?)\b(?!['’])",
+    ("Veklury is now authorized.",),
+    ("The EC's decision follows the CHMP's positive opinion in December 2022.",),
+)
+#: The past: past simple and perfect, and words that place it there.
+PAST = rule(
+    "past",
+    r"\b(?:was|were|had|originally|previously|initially|formerly|at\s+the\s+"
+    r"time|then)\b",
+    ("Vaxzevria was originally granted a conditional authorisation.",),
+)
+#: A past-tense verb of a decision, with a date beside it, tells history.
+PAST_VERB = re.compile(r"\b(?:granted|approved|authori[sz]ed|licensed|gave|issued|adopted|"
+                       r"recommended|withdrew|revoked|announced|received|followed|rejected|"
+                       r"refused|suspended|converted|switched)\b", re.I)  # fmt: skip
+
+_MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august",
+                "september", "october", "november", "december"]  # fmt: skip
+MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, start=1)} | {
+    m[:3]: i for i, m in enumerate(_MONTH_NAMES, start=1)
+}
+_MONTH = "(" + "|".join(MONTHS) + r")\.?"
+#: Dates in a sentence, each (day, month, year) by its groups: "on 29 January 2021", "October
+#: 2012", "(November 2016)", "in 2019", "on 11 January" (dated, with no year to compare).
+DATES: tuple[tuple[re.Pattern[str], tuple[int | None, int, int | None]], ...] = (
+    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+(\d{{4}}))?\b", re.I),
+     (1, 2, 3)),
+    (re.compile(rf"\b{_MONTH}\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.I), (2, 1, 3)),
+    (re.compile(rf"\b{_MONTH}\s+(\d{{4}})\b", re.I), (None, 1, 2)),
+)  # fmt: skip
+YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+#: Where a sentence's clauses part: a claim and its body, tense and date are read in one.
+CLAUSES = re.compile(r";|:\s|\s[–—-]\s|,\s+(?:and\s+)?(?:but|while|whereas|although|however)\b")
