@@ -111,7 +111,8 @@ def test_sources_and_reparse(config: Path, ema_reports: dict[str, Path]) -> None
         run(config, "reparse", "ema").output.strip() == "ema: 2 snapshots replayed, 0 events added"
     )
     health = run(config, "sources").output.splitlines()[1]
-    assert health.split()[:2] == ["ema", "ok"]
+    # healthy, but a report of 2024 is older than the 72 h [operators] allows: stale
+    assert health.split()[:2] == ["ema", "STALE"] and "limit 72 h" in health
 
 
 def test_reparse_skips_and_names_a_snapshot_whose_shape_is_wrong(
@@ -256,7 +257,7 @@ def test_sources_check_fails_when_an_enabled_source_is_unhealthy(
     cut.write_text("[")
     run(config, "poll", "ema", "--from-file", str(cut))
     result = CliRunner().invoke(cli, ["--config", str(config), "sources", "--check"])
-    assert result.exit_code == 1 and "Error: unhealthy: ema" in result.stderr
+    assert result.exit_code == 1 and "Error: unhealthy or stale: ema" in result.stderr
 
 
 def test_an_empty_smtp_password_is_missing_not_a_password() -> None:

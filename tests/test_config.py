@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_repository_config_is_valid_and_says_what_the_defaults_say() -> None:
     config = load(ROOT / "config.toml", env={})
-    assert config.database.url == DEFAULT_DATABASE_URL
+    # the default's relative path, resolved against the config file's folder
+    assert config.database.url == DEFAULT_DATABASE_URL.replace("///", f"///{ROOT}/")
     assert config.sources.ema.enabled and config.sources.ema.url.startswith(
         "https://www.ema.europa.eu/"
     )
@@ -34,7 +35,9 @@ def test_no_file_at_the_default_path_means_defaults(
 def test_environment_names_the_file_and_overrides_the_database(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text('[database]\nurl = "sqlite:///a.db"\n')
-    assert load(None, env={"REGTRACK_CONFIG": str(path)}).database.url == "sqlite:///a.db"
+    assert load(None, env={"REGTRACK_CONFIG": str(path)}).database.url == (
+        f"sqlite:///{tmp_path / 'a.db'}"
+    )
     env = {"REGTRACK_CONFIG": str(path), "REGTRACK_DATABASE_URL": "postgresql://h/db"}
     assert load(None, env=env).database.url == "postgresql://h/db"
     with pytest.raises(ConfigError, match="config file not found"):
@@ -108,3 +111,26 @@ def test_repository_config_documents_every_key_the_config_accepts() -> None:
     documented = _documented_keys((ROOT / "config.toml").read_text())
     missing = sorted(k for k in _model_keys(Config) if k not in documented)
     assert missing == [], f"config.toml does not document: {missing}"
+
+
+def test_paths_in_a_config_file_are_relative_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`regtrack --config /srv/x/config.toml` run from elsewhere reads /srv/x's database and
+    writes /srv/x's mail folder, not ones made anew in the current folder."""
+    folder = tmp_path / "srv"
+    folder.mkdir()
+    path = folder / "config.toml"
+    path.write_text(
+        '[database]\nurl = "sqlite:///state/r.db"\n[mail]\ndirectory = "mail"\n'
+        '[[documents]]\npath = "leaflet.pdf"\nowner = "a@example.org"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    config = load(path, env={})
+    assert config.database.url == f"sqlite:///{folder / 'state' / 'r.db'}"
+    assert config.mail.directory == str(folder / "mail")
+    assert config.documents[0].path == str(folder / "leaflet.pdf")
+    absolute = folder / "abs.toml"
+    absolute.write_text('[database]\nurl = "sqlite:////var/r.db"\n[mail]\ndirectory = "/m"\n')
+    config = load(absolute, env={})
+    assert (config.database.url, config.mail.directory) == ("sqlite:////var/r.db", "/m")

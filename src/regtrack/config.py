@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -295,6 +295,23 @@ class MailConfig(_Strict):
     templates: str | None = None
     max_attempts: int = Field(default=5, ge=1)
     retry_seconds: float = Field(default=60.0, ge=0)
+    #: `security = "none"` with a username sends the password unencrypted: refused unless
+    #: this says the operator means it (a relay on the same host), and then logged.
+    allow_plaintext_login: bool = False
+
+    @model_validator(mode="after")
+    def _login_encrypted(self) -> MailConfig:
+        if (
+            self.backend == "smtp"
+            and self.security == "none"
+            and self.username
+            and not self.allow_plaintext_login
+        ):
+            raise ValueError(
+                'security = "none" with a username would send the SMTP password unencrypted: '
+                'use "starttls" or "tls", or set allow_plaintext_login = true'
+            )
+        return self
 
     @field_validator("daily_at")
     @classmethod
@@ -425,6 +442,8 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None) -> Conf
             raise ConfigError(f"{chosen}: not valid TOML: {err}") from err
         except OSError as err:
             raise ConfigError(f"{chosen}: cannot read: {err.strerror}") from err
+    if data:
+        data = _relative_to(data, chosen.resolve().parent)
     try:
         config = Config.model_validate(data)
     except ValidationError as err:
@@ -444,6 +463,44 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None) -> Conf
             sources = config.sources.model_copy(update={section: updated})
             config = config.model_copy(update={"sources": sources})
     return config
+
+
+#: Keys that name a file or folder: (section, key); in a config file they are relative to it.
+_PATHS = (("mail", "directory"), ("mail", "templates"), ("mail", "password_file"),
+          ("reports", "templates"), ("web", "users_file"))  # fmt: skip
+
+
+def _relative_to(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Paths in a config file resolve against the file's folder, not the current one, so
+    `regtrack --config /srv/x/config.toml` means the same from anywhere (a relative SQLite
+    path included: `sqlite:///regtrack.db` is /srv/x/regtrack.db)."""
+
+    def at(value: Any) -> Any:
+        if not isinstance(value, str) or not value or Path(value).expanduser().is_absolute():
+            return value
+        return str(base / value)
+
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    for section, key in _PATHS:
+        if isinstance(out.get(section), dict) and key in out[section]:
+            out[section][key] = at(out[section][key])
+    database = out.get("database")
+    if isinstance(database, dict) and isinstance(database.get("url"), str):
+        url = database["url"]
+        rest = url.removeprefix("sqlite:///")
+        if (
+            url.startswith("sqlite:///")
+            and rest
+            and rest != ":memory:"
+            and not rest.startswith("/")
+        ):
+            database["url"] = f"sqlite:///{base / rest}"
+    if isinstance(out.get("documents"), list):
+        out["documents"] = [
+            {**d, "path": at(d["path"])} if isinstance(d, dict) and "path" in d else d
+            for d in out["documents"]
+        ]
+    return out
 
 
 def _describe(err: ValidationError) -> str:

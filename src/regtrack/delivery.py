@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from time import monotonic
 
 from .config import MailConfig
 from .errors import MailError
@@ -37,8 +38,13 @@ CLAIM_GRACE = dt.timedelta(minutes=10)
 log = logging.getLogger("regtrack")
 
 
+def _elapsed() -> dt.timedelta:
+    return dt.timedelta(seconds=monotonic())
+
+
 def deliver(store: Store, backend: Backend, mail: MailConfig, now: dt.datetime) -> Delivery:
     out = Delivery()
+    started = _elapsed()
     with store.transaction() as tx:
         claimed = [
             m
@@ -61,7 +67,9 @@ def deliver(store: Store, backend: Backend, mail: MailConfig, now: dt.datetime) 
         with store.transaction() as tx:  # committed before the hand-over
             # Only the one process whose UPDATE changed the row sends it: the digest jobs and
             # the outbox job of one daemon, and other daemons, may all be delivering now.
-            mine = tx.claim_message(message.id, now, message.attempts + 1)
+            # Stamped when it is made (the round's start plus the time the round has taken):
+            # in a long round, a later claim must not look stale to another process.
+            mine = tx.claim_message(message.id, now + (_elapsed() - started), message.attempts + 1)
         if not mine:
             continue
         try:

@@ -34,9 +34,58 @@ def kind_of(name: str, content: bytes) -> str:
     return "text"
 
 
+#: The most `check` reads of one document: its bytes, what its archive or compressed PDF
+#: streams unpack to, and its text. Over them it is refused in one line, never read into
+#: gigabytes (a zip bomb of a DOCX, a flate bomb of a PDF, a 200 MB text file).
+MAX_DOCUMENT_BYTES = 50_000_000
+MAX_UNPACKED_BYTES = 100_000_000
+MAX_TEXT_CHARS = 5_000_000
+
+
 def text_of(name: str, content: bytes) -> str:
-    """The document's text, paragraphs separated by blank lines."""
+    """The document's text, paragraphs separated by blank lines, within the limits above."""
+    if len(content) > MAX_DOCUMENT_BYTES:
+        raise InputError(
+            f"{name}: {len(content)} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit of a document"
+        )
     kind = kind_of(name, content)
+    _check_unpacked(name, kind, content)
+    text = _text(name, kind, content)
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(f"{name}: over {MAX_TEXT_CHARS} characters of text, more than a document")
+    return text
+
+
+def _check_unpacked(name: str, kind: str, content: bytes) -> None:
+    """What a DOCX's archive or a PDF's compressed streams unpack to, counted before anything
+    is unpacked for real (each stream inflated at most to the limit, then dropped)."""
+    import zlib
+
+    if kind == "docx":
+        from .errors import ShapeError
+        from .sources.pages import check_archive
+
+        try:
+            check_archive(content, name, MAX_UNPACKED_BYTES)
+        except ShapeError as err:
+            raise InputError(str(err)) from err
+    elif kind == "pdf":
+        total, view = 0, memoryview(content)
+        for stream in re.finditer(rb"stream\r?\n", content):
+            inflate = zlib.decompressobj()
+            try:
+                out = inflate.decompress(view[stream.end() :], MAX_UNPACKED_BYTES - total + 1)
+            except zlib.error:
+                continue  # not a flate stream (an image, a font): bounded by the file's size
+            total += len(out)
+            if total > MAX_UNPACKED_BYTES:
+                raise InputError(
+                    f"{name}: its compressed streams unpack to over {MAX_UNPACKED_BYTES} bytes "
+                    "(a PDF made to exhaust memory?)"
+                )
+
+
+def _text(name: str, kind: str, content: bytes) -> str:
     try:
         if kind == "pdf":
             return _pdf(content)
@@ -178,7 +227,13 @@ def stated_date(text: str) -> dt.date | None:
 
 
 def read(path: Path) -> tuple[str, bytes]:
+    """A document's name and bytes; a file over the limit is refused before it is read."""
     try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise InputError(
+                f"{path}: {size} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit of a document"
+            )
         return path.name, path.read_bytes()
     except OSError as err:
         raise InputError(f"cannot read {path}: {err.strerror or err}") from err

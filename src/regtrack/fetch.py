@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     import requests
 
 
+#: The most of a robots.txt read (decompressed), as Google reads at most 500 KiB of one.
+ROBOTS_MAX_BYTES = 512 * 1024
+
+
 @dataclass(frozen=True)
 class Document:
     """The bytes of one fetched (or replayed) document and what the server said about them."""
@@ -288,16 +292,22 @@ class Fetcher:
             self._crawl_delay[host] = float(delay)
 
     def _read_robots(self, url: str) -> RobotFileParser | None:
+        """robots.txt through the same bounded reader as every document (one deadline, and at
+        most `ROBOTS_MAX_BYTES` once decompressed: what Google reads of one); one that
+        trickles, never ends or inflates is treated as none, and the poll goes on."""
         import requests
+        import urllib3
 
+        started = time.monotonic()
         try:
-            response = self._open().get(url, timeout=self._config.timeout_seconds)
-        except requests.RequestException:
-            return None
-        if response.status_code != 200 or "html" in response.headers.get("Content-Type", ""):
+            with self._open().get(url, timeout=self._config.timeout_seconds, stream=True) as got:
+                if got.status_code != 200 or "html" in got.headers.get("Content-Type", ""):
+                    return None
+                content = self._read_capped(got, url, started, limit=ROBOTS_MAX_BYTES)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, FetchError):
             return None
         rules = RobotFileParser()
-        rules.parse(response.text.splitlines())
+        rules.parse(content.decode("utf-8", errors="replace").splitlines())
         return rules
 
     def _wait_turn(self, url: str) -> None:
@@ -313,10 +323,13 @@ class Fetcher:
             time.sleep(wait)
         self._last_request[host] = time.monotonic()
 
-    def _read_capped(self, response: requests.Response, url: str, started: float) -> bytes:
-        """The body, within the size cap and one deadline for the whole request: a server
-        that trickles a byte at a time stays inside every read timeout, not inside this."""
-        limit = self._config.max_bytes
+    def _read_capped(
+        self, response: requests.Response, url: str, started: float, *, limit: int | None = None
+    ) -> bytes:
+        """The body, within the size cap (decompressed: a gzip bomb counts what it inflates
+        to) and one deadline for the whole request: a server that trickles a byte at a time
+        stays inside every read timeout, not inside this."""
+        limit = self._config.max_bytes if limit is None else limit
         deadline = started + self._config.deadline_seconds
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit:

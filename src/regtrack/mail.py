@@ -5,6 +5,7 @@ Only hands messages over; what to send and when is `alerts`, what they say is `d
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import smtplib
@@ -16,6 +17,8 @@ from typing import Protocol
 
 from .config import MailConfig
 from .errors import ConfigError, MailError
+
+log = logging.getLogger(__name__)
 
 
 class Backend(Protocol):
@@ -71,10 +74,17 @@ class SMTPBackend:
             if c.security == "starttls":
                 client.starttls(context=ssl.create_default_context())
             if c.username:
+                if c.security == "none":
+                    log.warning(
+                        "SMTP login to %s:%s without encryption (allow_plaintext_login)",
+                        c.smtp_host, c.smtp_port,
+                    )  # fmt: skip
                 client.login(c.username, self.password or "")
             _envelope(client, message)
         except (smtplib.SMTPException, OSError) as err:
             code = getattr(err, "smtp_code", 0) or 0
+            if isinstance(err, smtplib.SMTPRecipientsRefused):  # RCPT 550: no such mailbox
+                code = min((c for c, _ in err.recipients.values()), default=0)
             raise MailError(
                 f"SMTP {c.smtp_host}:{c.smtp_port} did not take the message: {err}",
                 permanent=500 <= code < 600,
@@ -126,8 +136,26 @@ class ChannelBackend:
             raise MailError(f"channel {url}: not a URL Apprise knows", permanent=True)
         body = message.get_body(("plain",))
         text = body.get_content() if isinstance(body, EmailMessage) else ""
-        if not notifier.notify(title=str(message["Subject"]), body=text):
-            raise MailError(f"channel {url} did not take the message")
+        with apprise.LogCapture(level=logging.DEBUG) as said:  # type: ignore[no-untyped-call]
+            if notifier.notify(title=str(message["Subject"]), body=text):
+                return
+        told = said.getvalue()
+        if _AFTER_SENDING.search(told):
+            # The request went out and no answer came back (a slow webhook): like SMTP after
+            # DATA, it may have arrived, so it is never sent again unasked.
+            raise MailError(
+                f"channel {url}: no answer after the message was sent; it may have arrived",
+                uncertain=True,
+            )
+        raise MailError(f"channel {url} did not take the message")
+
+
+#: What Apprise logs when a request went out but its answer did not come back.
+_AFTER_SENDING = re.compile(
+    r"Read timed out|ReadTimeout|RemoteDisconnected|Connection aborted|"
+    r"IncompleteRead|Connection broken",
+    re.I,
+)
 
 
 def _envelope(client: smtplib.SMTP, message: EmailMessage) -> None:

@@ -17,6 +17,17 @@ from .store import Store
 Condition = tuple[str, str]  # (source, condition)
 
 
+def staleness(config: Config, health: Any, now: dt.datetime) -> str | None:
+    """Why a source's document is stale (older than `[operators] stale_after_hours` allows),
+    or None: the operator is mailed it, and `sources --check` fails on it."""
+    limit = config.operators.stale_after_hours.get(health.source)
+    generated = health.document_generated_at
+    if not limit or not generated or now - generated <= dt.timedelta(hours=limit):
+        return None
+    age = (now - generated).total_seconds() / 3600
+    return f"generated {generated:%Y-%m-%d %H:%M} UTC, {age:.0f} h ago (limit {limit:g} h)"
+
+
 def conditions(config: Config, store: Store, now: dt.datetime) -> dict[Condition, str]:
     """Problems on now, each with its detail."""
     on: dict[Condition, str] = {}
@@ -28,13 +39,9 @@ def conditions(config: Config, store: Store, now: dt.datetime) -> dict[Condition
             )
         if health.parse_health and health.parse_health.startswith("failed"):
             on[(health.source, "document shape")] = health.parse_health.removeprefix("failed: ")
-        stale = config.operators.stale_after_hours.get(health.source)
-        generated = health.document_generated_at
-        if stale and generated and now - generated > dt.timedelta(hours=stale):
-            age = (now - generated).total_seconds() / 3600
-            on[(health.source, "stale document")] = (
-                f"generated {generated:%Y-%m-%d %H:%M} UTC, {age:.0f} h ago (limit {stale:g} h)"
-            )
+        old = staleness(config, health, now)
+        if old:
+            on[(health.source, "stale document")] = old
     with store.transaction() as tx:
         for message in tx.messages_in("failed"):
             on[("mail", f"failed {message.message_id}")] = (

@@ -50,21 +50,17 @@ def run(app: App, once: bool, log_format: str, quiet: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("regtrack-demo"),
     show_default=True,
-    help="Where the demo's database, config and mail go (made new).",
+    help="Where the demo's database, config and mail go: a new or empty folder, or an earlier "
+    "demo's (regtrack deletes only what it made).",
 )
 def demo(folder: Path) -> None:
     """The whole system offline: serve the bundled documents of the five bodies from a local
     server, run the daemon's jobs twice (the EU switch of selinexor from conditional to full
     authorisation in between), send the digest to .eml files, print the timeline."""
-    import shutil
-
     from .. import daemon
     from ..demo import run as run_demo
     from ..model import utcnow
     from ..timeline import render_timeline
-
-    if folder.exists():
-        shutil.rmtree(folder)
 
     def cycle(config: Path) -> list[tuple[str, str | None]]:
         app = App(config)

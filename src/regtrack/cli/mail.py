@@ -84,6 +84,10 @@ def _deliver(app: App, now: dt.datetime) -> None:
         f"sent {done.sent}, retrying {done.retried}, failed {done.failed}, "
         f"uncertain {done.uncertain}"
     )
+    if done.failed or done.uncertain:  # for cron and monitors: a round that lost or may have
+        raise click.ClickException(  # lost mail is not a success
+            f"{done.failed} failed, {done.uncertain} uncertain: see `regtrack outbox`"
+        )
 
 
 @cli.command()

@@ -99,17 +99,21 @@ def reparse(app: App, source_names: tuple[str, ...]) -> None:
 @click.option(
     "--check",
     is_flag=True,
-    help="Exit 1 when an enabled source is unhealthy (for a container HEALTHCHECK or a monitor).",
+    help="Exit 1 when an enabled source is unhealthy or its document stale (for a container "
+    "HEALTHCHECK or a monitor).",
 )
 @pass_app
 def sources_command(app: App, check: bool) -> None:
     """Health of each source: last attempt and success, failures, document age (times UTC).
     NOTES are feeds left out on purpose (a missing key), not failures."""
     from ..listing import table
+    from ..model import utcnow
+    from ..operators import staleness
     from ..sources import SOURCES
     from .daemon import schedule
 
     health = {h.source: h for h in app.store.health()}
+    stale = {name: why for name, h in health.items() if (why := staleness(app.config, h, utcnow()))}
     upcoming = schedule(app)
     rows = []
     for name in SOURCES:
@@ -120,10 +124,12 @@ def sources_command(app: App, check: bool) -> None:
             rows.append((name, state, "never polled", "", "", "", upcoming.get(name, ""), "", ""))
             continue
         error = "" if h.healthy else h.last_error or ""
+        error = error or (f"stale: {stale[name]}" if name in stale else "")
+        state = "UNHEALTHY" if not h.healthy else "STALE" if name in stale else "ok"
         rows.append(
             (
                 name,
-                ("ok" if h.healthy else "UNHEALTHY") + ("" if enabled else " (disabled)"),
+                state + ("" if enabled else " (disabled)"),
                 when(h.last_attempt_at),
                 when(h.last_success_at),
                 str(h.consecutive_failures),
@@ -148,7 +154,9 @@ def sources_command(app: App, check: bool) -> None:
     failing = [
         name
         for name, h in health.items()
-        if not h.healthy and name in SOURCES and getattr(app.config.sources, name).enabled
+        if (not h.healthy or name in stale)
+        and name in SOURCES
+        and getattr(app.config.sources, name).enabled
     ]
     if check and failing:
-        raise click.ClickException(f"unhealthy: {', '.join(sorted(failing))}")
+        raise click.ClickException(f"unhealthy or stale: {', '.join(sorted(failing))}")

@@ -164,10 +164,50 @@ class DemoResult:
     digest_text: str = ""
 
 
+#: The file that marks a folder as the demo's, listing what the demo makes in it.
+MARKER = ".regtrack-demo"
+MADE = ("config.toml", "demo.db", "demo.db-wal", "demo.db-shm", "demo.db-journal", "mail")
+
+
+def clear(folder: Path) -> None:
+    """Make `folder` ready for a demo without deleting anything regtrack did not make: a new
+    or empty folder is used as it is; an earlier demo's folder (it holds `MARKER`) loses what
+    that demo made; any other file in it refuses the folder, with one line naming it."""
+    import shutil
+
+    from ..errors import InputError
+
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: not a folder; the demo needs a new or empty one")
+    entries = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    if not entries:
+        return
+    marker = folder / MARKER
+    made = set(marker.read_text().split("\n")) if marker.is_file() else set()
+    foreign = [name for name in entries if name not in made and name != MARKER]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
+        raise InputError(
+            f"{folder}: holds files the demo did not make ({shown}); regtrack deletes only "
+            "what it made: give a new or empty folder, or an earlier demo's"
+        )
+    for name in entries:
+        path = folder / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
 def run(folder: Path, cycle: Callable[[Path], list[tuple[str, str | None]]]) -> DemoResult:
-    """Serve the documents, run `cycle(config)` twice (the EU switch in between)."""
-    server = serve(documents(1), _local_epar)
+    """Serve the documents, run `cycle(config)` twice (the EU switch in between). The folder
+    is `clear`ed first; what the demo makes in it is listed in its marker."""
+    clear(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    folder = folder.resolve()  # its config names absolute paths, whatever folder it is run in
+    # What the demo makes, listed before it makes it: a demo stopped half way is still its own.
+    (folder / MARKER).write_text("\n".join(MADE))
+    server = serve(documents(1), _local_epar)
     config = folder / "config.toml"
     config.write_text(config_text(server.base, folder))
     result = DemoResult(folder, config)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -175,11 +176,31 @@ def _wrapped(method: Callable[P, R]) -> Callable[P, R]:
     def call(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return method(*args, **kwargs)
-        except SQLAlchemyError as err:
-            detail = err.orig if isinstance(err, DBAPIError) else err
-            raise StoreError(f"database error in {method.__name__}: {detail}") from err
+        except (SQLAlchemyError, sqlite3.Error) as err:
+            where = _where(args[0] if args else None, args[1] if len(args) > 1 else None)
+            raise StoreError(
+                f"database error in {method.__name__} ({where}): {_detail(err)}"
+            ) from err
 
     return call
+
+
+def _detail(err: Exception) -> object:
+    return err.orig if isinstance(err, DBAPIError) else err
+
+
+def _where(store: Any, url: Any = None) -> str:
+    """The database a failure is in, as a person names it (a password never shown)."""
+    from sqlalchemy.engine import make_url
+
+    engine = getattr(store, "engine", None)
+    try:
+        found = engine.url if engine is not None else make_url(str(url))
+    except Exception:  # a URL that does not parse says so in its own error
+        return str(url)
+    if found.drivername.startswith("sqlite"):
+        return f"SQLite file {found.database}"
+    return str(found.render_as_string(hide_password=True))
 
 
 class Store:
@@ -192,7 +213,12 @@ class Store:
     @_wrapped
     def open(cls, url: str) -> Store:
         engine = make_engine(url)
-        SQLModel.metadata.create_all(engine)
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                # Two processes creating a fresh database's schema at once: one at a time
+                # (else the second fails on a duplicate type), until this transaction ends.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(72620211)")
+            SQLModel.metadata.create_all(conn)
         _upgrade(engine)
         return cls(engine)
 
@@ -205,9 +231,8 @@ class Store:
         try:
             with Session(self.engine, expire_on_commit=False) as session:
                 yield Reader(session)
-        except SQLAlchemyError as err:
-            detail = err.orig if isinstance(err, DBAPIError) else err
-            raise StoreError(f"database error: {detail}") from err
+        except (SQLAlchemyError, sqlite3.Error) as err:
+            raise StoreError(f"database error ({_where(self)}): {_detail(err)}") from err
 
     @contextmanager
     def transaction(self) -> Iterator[Writer]:
@@ -216,9 +241,9 @@ class Store:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
                 session.connection(execution_options={"regtrack_write": True})
                 yield Writer(session)
-        except SQLAlchemyError as err:
-            detail = err.orig if isinstance(err, DBAPIError) else err
-            raise StoreError(f"database error: {detail}") from err
+        except (SQLAlchemyError, sqlite3.Error) as err:
+            # A raw sqlite3 failure (the bulk path's executemany on a full disk) too.
+            raise StoreError(f"database error ({_where(self)}): {_detail(err)}") from err
 
     # --- snapshots ------------------------------------------------------------------------
 
