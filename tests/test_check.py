@@ -106,7 +106,14 @@ def test_a_docx_and_a_url(ledger: Path, tmp_path: Path) -> None:
         )
         url = server.url_for("/leaflet.html")
         expected = json.loads((DATA / "leaflet_2023.expected.json").read_text())
-        assert_as_expected(check(ledger, url), expected)
+        # A document URL on a loopback address is reached only when [fetch] names its host.
+        refused = CliRunner().invoke(cli, ["--config", str(ledger), "check", url])
+        assert refused.exit_code == 1 and "non-public address (127.0.0.1)" in refused.stderr
+        allowed = tmp_path / "allowed.toml"
+        allowed.write_text(
+            ledger.read_text().replace("[fetch]\n", '[fetch]\nprivate_hosts = ["127.0.0.1"]\n', 1)
+        )
+        assert_as_expected(check(allowed, url), expected)
 
 
 def test_the_table_quotes_the_sentence_and_names_the_event(ledger: Path) -> None:

@@ -318,3 +318,157 @@ def test_check_reads_a_hostile_document_within_bounds(tmp_path: Path, kind: str)
     assert said.strip() and "\n" not in said.strip() and "Traceback" not in said, said
     assert str(path.name) in said and ("limit" in said or "over" in said)
     assert peak < 400 * 1024, f"peak {peak / 1024:.0f} MiB"
+
+
+def test_a_document_url_never_reaches_a_private_address_unasked(httpserver: Any) -> None:
+    """`check URL` and [[documents]] URLs: a loopback, private or link-local target is refused,
+    on the first request and on every redirect hop, unless [fetch] private_hosts names it."""
+    from regtrack.config import FetchConfig
+    from regtrack.errors import FetchError
+    from regtrack.fetch import Fetcher
+
+    httpserver.expect_request("/doc.txt").respond_with_data("Selinexor is authorised.")
+    url = httpserver.url_for("/doc.txt")
+    plain = Fetcher(FetchConfig(robots_txt=False, min_interval_seconds=0, retries=0))
+    with pytest.raises(FetchError, match=r"non-public address \(127\.0\.0\.1\)"):
+        plain.get("documents", url, public_only=True)
+    for target in ("http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/x",
+                   "http://[::1]/x"):  # fmt: skip
+        with pytest.raises(FetchError, match="non-public address"):
+            plain.get("documents", target, public_only=True)
+    allowed = Fetcher(
+        FetchConfig(
+            robots_txt=False, min_interval_seconds=0, retries=0, private_hosts=["localhost"]
+        )
+    )
+    # A redirect from an allowed host to one that is not is refused at the hop.
+    httpserver.expect_request("/hop").respond_with_data(
+        "", status=302, headers={"Location": "http://127.0.0.1:9/elsewhere"}
+    )
+    hop = f"http://localhost:{httpserver.port}/hop"
+    with pytest.raises(FetchError, match="non-public address"):
+        allowed.get("documents", hop, public_only=True)
+    document = allowed.get("documents", f"http://localhost:{httpserver.port}/doc.txt",
+                           public_only=True)  # fmt: skip
+    assert document is not None and document.content == b"Selinexor is authorised."
+
+
+def test_the_documents_page_fetches_nothing_on_a_get(tmp_path: Path, httpserver: Any) -> None:
+    """The web page shows each watched document as the daemon last checked it."""
+    from fastapi.testclient import TestClient
+
+    from regtrack.config import load
+    from regtrack.web import create_app
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "r.db"}"\n'
+        f'[[documents]]\nurl = "{httpserver.url_for("/leaflet.txt")}"\nowner = "a@example.org"\n'
+    )
+    app = create_app(load(config, env={}), Store.open(f"sqlite:///{tmp_path / 'r.db'}"))
+    page = TestClient(app).get("/documents")
+    assert page.status_code == 200 and "not checked yet" in page.text
+    assert httpserver.log == []  # nothing was fetched
+
+
+@pytest.mark.parametrize("text", ["", "# nobody yet\n\n   \n"])
+def test_a_users_file_without_an_account_refuses_to_start(tmp_path: Path, text: str) -> None:
+    """An empty users file used to turn authentication off: the page open to anyone."""
+    from regtrack.errors import ConfigError
+    from regtrack.web.security import users
+
+    path = tmp_path / "users"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="holds no account"):
+        users(str(path), environ={})
+
+
+def test_the_last_date_there_is_is_a_filter_not_a_500(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from regtrack.config import Config
+    from regtrack.web import create_app
+
+    app = create_app(Config(), Store.open(f"sqlite:///{tmp_path / 'r.db'}"))
+    client = TestClient(app)
+    assert client.get("/api/events?until=9999-12-31").status_code == 200
+    assert client.get("/events?until=9999-12-31").status_code == 200
+
+
+def test_basic_auth_costs_the_same_for_unknown_users_and_runs_off_the_loop(tmp_path: Path) -> None:
+    """Which users exist is not visible from how long a refusal takes; a known user's right
+    password is hashed once, then remembered."""
+    import base64
+    import statistics
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from regtrack.config import Config
+    from regtrack.web import create_app
+    from regtrack.web.security import hash_password
+
+    users = tmp_path / "users"
+    users.write_text(f"ops:{hash_password('right')}\n")
+    config = Config.model_validate({"web": {"users_file": str(users)}})
+    client = TestClient(create_app(config, Store.open(f"sqlite:///{tmp_path / 'r.db'}")))
+
+    def timed(user: str, password: str) -> tuple[int, float]:
+        header = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        started = time.perf_counter()
+        status = client.get("/api/status", headers={"Authorization": header}).status_code
+        return status, time.perf_counter() - started
+
+    unknown = [timed("nobody", "x") for _ in range(3)]
+    known = [timed("ops", "wrong") for _ in range(3)]
+    assert {s for s, _ in unknown + known} == {401}
+    ratio = statistics.median(t for _, t in unknown) / statistics.median(t for _, t in known)
+    assert 0.5 < ratio < 2, f"unknown/known refusal time {ratio:.2f}"
+    first = timed("ops", "right")
+    again = timed("ops", "right")
+    assert first[0] == again[0] == 200 and again[1] < first[1] / 3
+
+
+def test_hostile_characters_in_a_name_never_reach_a_terminal_a_feed_or_a_workbook(
+    tmp_path: Path,
+) -> None:
+    """ESC, BEL, a lone CR, a bidi override and the noncharacters U+FFFE/U+FFFF in a product
+    name: neutralised in what `poll` prints (a real process, as cron runs it), stripped from
+    what is stored, so the Atom feed is XML and `events --format xlsx` a workbook."""
+    import json
+    from xml.etree import ElementTree
+
+    data = json.loads((DATA / "report_2024-11-21.json").read_text())
+    for row in data["data"]:
+        if row["name_of_medicine"] == "Thetarin":
+            row["name_of_medicine"] = "Thetarin\x1b[2J\x07\rFORGED LINE\u202eniraht\uffff\ufffe"
+    report = tmp_path / "hostile.json"
+    report.write_text(json.dumps(data))
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "r.db"}"\n'
+        "[sources.ema]\nmin_rows = 5\nmax_vanished_fraction = 0.2\nnews_window_days = 0\n"
+    )
+    regtrack = [sys.executable, "-m", "regtrack", "--config", str(config)]
+    first = subprocess.run([*regtrack, "poll", "ema", "--from-file", str(DATA / "report_2024-09-01.json")],
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    polled = subprocess.run([*regtrack, "poll", "ema", "--from-file", str(report)],
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert polled.returncode == 0, polled.stderr
+    assert "Thetarin" in polled.stdout
+    for bad in ("\x1b", "\x07", "\u202e", "\uffff", "\ufffe"):
+        assert bad not in polled.stdout + polled.stderr
+    assert "\r" not in polled.stdout.replace("\r\n", "\n")
+    feed = subprocess.run([*regtrack, "feed"], capture_output=True, text=True, timeout=120)
+    assert feed.returncode == 0, feed.stderr
+    ElementTree.fromstring(feed.stdout.encode())  # well-formed XML
+    book = tmp_path / "events.xlsx"
+    with book.open("wb") as out:
+        done = subprocess.run([*regtrack, "events", "--format", "xlsx"], stdout=out,
+                              stderr=subprocess.PIPE, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    import openpyxl
+
+    names = [row[4] for row in openpyxl.load_workbook(book).active.iter_rows(values_only=True)]
+    assert "Thetarin[2JFORGED LINEniraht" in names  # the controls gone, the text kept

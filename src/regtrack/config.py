@@ -55,6 +55,10 @@ class FetchConfig(_Strict):
     backoff_seconds: float = Field(default=2.0, ge=0)
     max_retry_wait: float = Field(default=60.0, ge=0)
     robots_txt: bool = True
+    #: Hosts a document URL (`regtrack check URL`, `[[documents]] url`) may reach though they
+    #: are loopback, private or link-local addresses (an intranet's document server); any
+    #: other such target, first request or redirect, is refused.
+    private_hosts: list[str] = []
 
 
 class EMAConfig(_Strict):

@@ -97,6 +97,26 @@ def read_file(source: str, path: Path, url: str) -> Document:
     )
 
 
+def _check_public(url: str, host: str) -> None:
+    """Refuse a host that is, or resolves to, a loopback, private, link-local or otherwise
+    non-public address (a typed URL, or a redirect, aimed at this server's neighbours)."""
+    import ipaddress
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError as err:
+        raise FetchError(f"cannot fetch {url}: {host} does not resolve ({err})", url=url) from err
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            raise FetchError(
+                f"{url}: {host} is a non-public address ({address}); regtrack reaches such "
+                "hosts only when [fetch] private_hosts names them",
+                url=url,
+            )
+
+
 class _Retry(Exception):
     """A failure worth another try (connection, timeout, 5xx, 429), and how long to wait."""
 
@@ -172,14 +192,19 @@ class Fetcher:
         params: dict[str, str] | None = None,
         allow: tuple[int, ...] = (),
         hosts: frozenset[str] | None = None,
+        public_only: bool = False,
     ) -> Document | None:
         """The document at `url`, or None when the server says it has not changed (304).
 
         `params` are sent but not part of the document's URL (an API key is never stored);
         statuses in `allow` are documents too (an API's 404 "no matches"); `hosts`, when
         given, are the only hosts the request and each of its redirects may go to (a
-        document names the URLs regtrack follows: it does not choose the hosts)."""
+        document names the URLs regtrack follows: it does not choose the hosts).
+        `public_only` (a URL someone typed or configured, not a source's): the request and
+        each redirect may reach no loopback, private or link-local address, unless its host
+        is in `[fetch] private_hosts`."""
         self._hosts.value = hosts
+        self._hosts.public_only = public_only
         self._check_host(url)
         headers = {}
         if etag:
@@ -258,6 +283,8 @@ class Fetcher:
     def _check_host(self, url: str) -> None:
         allowed = getattr(self._hosts, "value", None)
         host = (urlsplit(url).hostname or "").lower()
+        if getattr(self._hosts, "public_only", False) and host not in self._config.private_hosts:
+            _check_public(url, host)
         if allowed is not None and host not in allowed:
             raise FetchError(
                 f"{url}: host {host or '(none)'} is not one this source fetches from "

@@ -395,6 +395,19 @@ class Notified(SQLModel, table=True):
     event_id: int = Field(foreign_key="event.id", index=True)
 
 
+class DocumentCheck(SQLModel, table=True):
+    """A watched document as last checked (by the daemon's watch round): what the web page
+    shows, so that a GET never fetches anything."""
+
+    where: str = Field(primary_key=True)
+    checked_at: dt.datetime
+    error: str | None = None
+    #: Its claims as shown: sentence, agency, claim, verdict, since (ISO text).
+    claims: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+
+
 class JobState(SQLModel, table=True):
     """One scheduled job (a source's feed, a digest): when it last ran, where, and its lease,
     so that several servers sharing a database run each job on one of them only."""

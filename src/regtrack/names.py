@@ -103,7 +103,24 @@ def normalise(name: str) -> str:
 #: C0 and C1 control characters and DEL; a scraped name or sentence carrying one once
 #: broke every digest (a header may not hold a line feed), the Atom feed's XML, and the
 #: terminal it was printed on (ESC sequences).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: Also the noncharacters U+FFFE and U+FFFF (no XML may hold them: the Atom feed and XLSX
+#: broke on them) and the bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069),
+#: which make a name or a sentence display as other text than it is.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
+
+
+#: What a terminal must not be sent: `_CONTROL`'s characters, but a CR ending a line (CSV's
+#: CRLF) is text; a lone CR rewrites the line before it (a forged line in cron's mail).
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\u202a-\u202e\u2066-\u2069]|\r(?!\n)"
+)
+
+
+def printable(text: str) -> str:
+    """Text safe for a terminal or a log: control characters, bidi overrides and
+    noncharacters are shown as U+FFFD, so an ESC sequence, a BEL or a lone CR from a parsed
+    document never acts on the reader's screen."""
+    return _UNPRINTABLE.sub("\ufffd", text)
 
 
 def clean_text(text: str) -> str:

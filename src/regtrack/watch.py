@@ -29,7 +29,7 @@ Loader = Callable[[DocumentConfig], tuple[str, bytes]]
 def read_document(fetcher: Fetcher, where: str) -> tuple[str, bytes]:
     """A document's name and bytes: an http(s) URL through the one fetcher, else a path."""
     if where.startswith(("http://", "https://")):
-        fetched = fetcher.get("documents", where)
+        fetched = fetcher.get("documents", where, public_only=True)
         if fetched is None:
             raise InputError(f"{where}: no content")
         return where, fetched.content
@@ -85,6 +85,15 @@ def check_document(store: Store, document: DocumentConfig, load: Loader) -> Foun
     )
 
 
+def claim_rows(found: Found) -> list[dict[str, Any]]:
+    """A check's claims as stored and shown (the web page's documents)."""
+    return [
+        {"sentence": v.sentence, "agency": v.agency, "claim": v.claim, "verdict": v.verdict,
+         "since": v.since.isoformat() if v.since else None, "now": v.now}
+        for v in found.verdicts
+    ]  # fmt: skip
+
+
 def _key(document: DocumentConfig, verdict: Any) -> str:
     digest = hashlib.sha256(
         "\x1f".join((document.where, verdict.sentence, verdict.agency, verdict.claim)).encode()
@@ -104,12 +113,15 @@ def watch_round(
             checked.found = check_document(store, document, load)
         except (RegtrackError, ProductNotFoundError) as err:
             checked.error = str(err)
+            with store.transaction() as tx:
+                tx.record_check(document.where, now, [], checked.error)
             out.append(checked)
             continue
         outdated = [
             (v, v.event.id) for v in checked.found.verdicts if v.verdict == "outdated" and v.event
         ]
         with store.transaction() as tx:
+            tx.record_check(document.where, now, claim_rows(checked.found), None)
             fresh = [v for v, eid in outdated if not tx.notified(_key(document, v), [eid])]
             checked.newly_outdated = fresh
             if fresh:

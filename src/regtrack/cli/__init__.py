@@ -8,6 +8,8 @@ Nothing imports this package.
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import check, daemon, ledger, mail, polling
 from .app import cli
 
@@ -15,4 +17,26 @@ __all__ = ["check", "cli", "daemon", "ledger", "mail", "main", "polling"]
 
 
 def main() -> None:
+    import sys
+
+    # Every line regtrack prints goes through one filter: control characters, bidi overrides
+    # and noncharacters from a parsed document never reach the terminal or cron's mail.
+    sys.stdout = _Printable(sys.stdout)
+    sys.stderr = _Printable(sys.stderr)
     cli(prog_name="regtrack")
+
+
+class _Printable:
+    """A text stream that writes `names.printable` text; all else is the stream's own (its
+    binary buffer too, for XLSX)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from ..names import printable
+
+        return int(self._stream.write(printable(text)))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)

@@ -109,7 +109,10 @@ def when(value: dt.datetime | None) -> str:
 def terminal_progress() -> Iterator[Callable[[str], None]]:
     """What a long poll or reparse is doing, on one line of the terminal (stderr), rewritten
     as it goes and cleared at the end; silent when stderr is not a terminal (cron, pipes)."""
-    stream = sys.stderr
+    from ..names import printable
+
+    # Its own line-rewriting codes go to the terminal itself; the messages are filtered.
+    stream = getattr(sys.stderr, "_stream", sys.stderr)
     if not stream.isatty():
         yield lambda _message: None
         return
@@ -117,6 +120,7 @@ def terminal_progress() -> Iterator[Callable[[str], None]]:
     lock = threading.Lock()  # sources polled side by side share the line
 
     def show(message: str) -> None:
+        message = printable(message)
         line = message if len(message) <= width else message[: width - 1] + "…"
         with lock:
             stream.write(f"\r\x1b[K{line}")

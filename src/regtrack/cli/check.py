@@ -162,8 +162,14 @@ def serve(app: App, host: str | None, port: int | None) -> None:
     from ..web import create_app
 
     web = create_app(app.config, app.store)
-    uvicorn.run(web, host=host or app.config.web.host, port=port or app.config.web.port,
-                log_level="warning")  # fmt: skip
+    host, port = host or app.config.web.host, port or app.config.web.port
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"regtrack: serving http://{shown}:{port}/ (read-only; Ctrl-C stops it)", err=True)
+    # An idle kept-alive connection is closed after 5 s and at most 200 are served at once
+    # (more are answered 503): slow clients cannot hold the server. uvicorn has no timeout
+    # for a request's headers: in front of others, a reverse proxy sets it (README).
+    uvicorn.run(web, host=host, port=port, log_level="warning", timeout_keep_alive=5,
+                limit_concurrency=200)  # fmt: skip
 
 
 @cli.command(name="password-hash")

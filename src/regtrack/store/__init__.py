@@ -112,8 +112,12 @@ def make_engine(url: str) -> Engine:
 
 
 def _midnight(day: dt.date, later: int = 0) -> dt.datetime:
-    """The start of a day (`later` days on) in UTC, as detection times are stored."""
-    return dt.datetime.combine(day + dt.timedelta(days=later), dt.time(), dt.UTC)
+    """The start of a day (`later` days on) in UTC, as detection times are stored; past the
+    last day a date can hold (`until=9999-12-31`), the last moment there is."""
+    try:
+        return dt.datetime.combine(day + dt.timedelta(days=later), dt.time(), dt.UTC)
+    except OverflowError:
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def _near_names(session: Session, norm: str) -> list[str]:

@@ -12,7 +12,14 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
-from ..model import DigestRun, Notified, OperatorState, OutboxMessage, TrackingNotice
+from ..model import (
+    DigestRun,
+    DocumentCheck,
+    Notified,
+    OperatorState,
+    OutboxMessage,
+    TrackingNotice,
+)
 
 
 class OutboxWrites:
@@ -104,3 +111,15 @@ class OutboxWrites:
         self.session.execute(
             update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
         )
+
+    def record_check(
+        self, where: str, now: dt.datetime, claims: list[dict[str, Any]], error: str | None
+    ) -> None:
+        """A watched document's latest check, in place of the one before."""
+        stored = self.session.get(DocumentCheck, where)
+        if stored is None:
+            self.session.add(DocumentCheck(where=where, checked_at=now, claims=claims, error=error))
+        else:
+            stored.checked_at, stored.claims, stored.error = now, claims, error
+            self.session.add(stored)
+        self.session.flush()

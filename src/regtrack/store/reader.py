@@ -11,7 +11,7 @@ import zlib
 from sqlmodel import Session, col, select
 
 from ..errors import StoreError
-from ..model import Blob, JobState, OutboxMessage
+from ..model import Blob, DocumentCheck, JobState, OutboxMessage
 
 
 class Reader:
@@ -35,3 +35,7 @@ class Reader:
         """The outbox's messages in one state, oldest first."""
         query = select(OutboxMessage).where(OutboxMessage.state == state)
         return list(self.session.exec(query.order_by(col(OutboxMessage.id))))
+
+    def document_checks(self) -> dict[str, DocumentCheck]:
+        """Each watched document's last stored check, by where it is."""
+        return {c.where: c for c in self.session.exec(select(DocumentCheck))}

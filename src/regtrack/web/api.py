@@ -10,7 +10,7 @@ from fastapi import FastAPI, HTTPException, Query
 from pydantic import BaseModel
 
 from ..config import Config
-from ..errors import ProductNotFoundError, RegtrackError
+from ..errors import ProductNotFoundError
 from ..listing import PublicEvent, event_dict
 from ..store import EventFilter, Store
 
@@ -99,30 +99,21 @@ def sources(config: Config, store: Store) -> list[SourceOut]:
 
 
 def documents(config: Config, store: Store) -> list[dict[str, Any]]:
-    """Each watched document with its outdated claims (checked now, read-only)."""
-    from ..fetch import Fetcher
-    from ..watch import check_document, loader
-
-    load = loader(Fetcher(config.fetch))
+    """Each watched document as last checked by the daemon (a GET fetches nothing)."""
+    with store.reading() as read:
+        checks = read.document_checks()
     out = []
     for document in config.documents:
-        try:
-            found = check_document(store, document, load)
-        except RegtrackError as err:
-            out.append({"where": document.where, "owner": document.owner, "error": str(err),
-                        "claims": []})  # fmt: skip
-            continue
-        entry: dict[str, Any] = {
+        check = checks.get(document.where)
+        out.append(
+            {
                 "where": document.where,
                 "owner": document.owner,
-                "error": None,
-                "claims": [
-                    {"sentence": v.sentence, "agency": v.agency, "claim": v.claim,
-                     "verdict": v.verdict, "since": v.since}
-                    for v in found.verdicts
-                ],
-            }  # fmt: skip
-        out.append(entry)
+                "checked_at": check.checked_at if check else None,
+                "error": check.error if check else None,
+                "claims": check.claims if check else [],
+            }
+        )
     return out
 
 

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
@@ -59,6 +60,12 @@ def users(users_file: str | None, environ: Mapping[str, str] = os.environ) -> di
             lines += Path(users_file).read_text().splitlines()
         except OSError as err:
             raise ConfigError(f"web.users_file {users_file}: {err.strerror or err}") from err
+        if not any(x.strip() and not x.strip().startswith("#") for x in lines):
+            # An empty users file would turn authentication off: the page would be open.
+            raise ConfigError(
+                f"web.users_file {users_file} holds no account: add one (`regtrack "
+                "password-hash`), or remove users_file to serve without authentication"
+            )
     lines += environ.get("REGTRACK_WEB_USERS", "").replace(",", "\n").splitlines()
     found = {}
     for line in (x.strip() for x in lines):
@@ -75,22 +82,46 @@ def users(users_file: str | None, environ: Mapping[str, str] = os.environ) -> di
 def guard(
     accounts: Mapping[str, str],
 ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """Middleware: basic auth when there are accounts, and the security headers always."""
+    """Middleware: basic auth when there are accounts, and the security headers always.
+
+    Checking a password costs the same whether the user exists or not (an unknown user is
+    checked against a hash of its own), runs off the event loop (wrong passwords from a few
+    clients never stall everyone), and a password just verified is remembered for a minute,
+    by a keyed digest of the header, not the password."""
+    from starlette.concurrency import run_in_threadpool
+
+    remembered: dict[bytes, float] = {}
+    key = secrets.token_bytes(32)
 
     async def middleware(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        if accounts and not _allowed(request.headers.get("authorization", ""), accounts):
-            response: Response = PlainTextResponse(
-                "authentication required", status_code=401,
-                headers={"WWW-Authenticate": 'Basic realm="regtrack", charset="UTF-8"'},
-            )  # fmt: skip
-        else:
-            response = await call_next(request)
+        if accounts:
+            header = request.headers.get("authorization", "")
+            token = hmac.new(key, header.encode(), hashlib.sha256).digest()
+            now = time.monotonic()
+            if remembered.get(token, 0.0) < now:
+                if not await run_in_threadpool(_allowed, header, accounts):
+                    response: Response = PlainTextResponse(
+                        "authentication required", status_code=401,
+                        headers={"WWW-Authenticate": 'Basic realm="regtrack", charset="UTF-8"'},
+                    )  # fmt: skip
+                    response.headers.update(HEADERS)
+                    return response
+                if len(remembered) > 1000:
+                    remembered.clear()
+                remembered[token] = now + REMEMBER_SECONDS
+        response = await call_next(request)
         response.headers.update(HEADERS)
         return response
 
     return middleware
+
+
+#: How long a verified Authorization header is taken without hashing again.
+REMEMBER_SECONDS = 60.0
+#: What an unknown user's password is checked against: the same work as a known one's.
+_NOBODY = hash_password(secrets.token_hex(16))
 
 
 def _allowed(header: str, accounts: Mapping[str, str]) -> bool:
@@ -100,6 +131,7 @@ def _allowed(header: str, accounts: Mapping[str, str]) -> bool:
     try:
         user, _, password = base64.b64decode(value).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        return False
+        user, password = "", ""
     stored = accounts.get(user)
-    return stored is not None and verify(password, stored)
+    matched = verify(password, stored if stored is not None else _NOBODY)
+    return stored is not None and matched
