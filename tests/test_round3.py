@@ -472,3 +472,49 @@ def test_hostile_characters_in_a_name_never_reach_a_terminal_a_feed_or_a_workboo
 
     names = [row[4] for row in openpyxl.load_workbook(book).active.iter_rows(values_only=True)]
     assert "Thetarin[2JFORGED LINEniraht" in names  # the controls gone, the text kept
+
+
+def test_a_job_waits_for_the_write_lock_or_fails_as_health_never_crashes(tmp_path: Path) -> None:
+    """While another process holds SQLite's write lock (a register's first load), a job's
+    claim and release wait their turn; still locked after every turn, the run is a failure
+    (tried again sooner), never an exception in the scheduler."""
+    import datetime as dt
+    import sqlite3
+    import threading
+    import time
+
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from regtrack import daemon
+    from regtrack.schedule import Job, JobResult
+
+    path = tmp_path / "r.db"
+    store = Store.open(f"sqlite:///{path}?timeout=0.3")
+    runs: list[str] = []
+    job = Job("poll:ema", IntervalTrigger(hours=1), lambda: runs.append("ran") or JobResult("done"),
+              dt.timedelta(hours=1), dt.timedelta(minutes=1))  # fmt: skip
+    runner = daemon.Runner(store)
+
+    def hold(seconds: float) -> threading.Event:
+        taken = threading.Event()
+
+        def run() -> None:
+            other = sqlite3.connect(path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")
+            taken.set()
+            time.sleep(seconds)
+            other.execute("ROLLBACK")
+            other.close()
+
+        threading.Thread(target=run, daemon=True).start()
+        taken.wait(5)
+        return taken
+
+    hold(1.0)  # shorter than the job's turns (10 x 0.3 s): it waits, then runs
+    result = runner.run(job, dt.datetime.now(dt.UTC))
+    assert result is not None and result.ok and runs == ["ran"]
+    hold(6.0)  # longer than all its turns: a failure, said as such
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    result = runner.run(job, later)
+    assert result is not None and not result.ok and "database busy" in str(result)
+    assert runs == ["ran"]

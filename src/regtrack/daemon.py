@@ -30,6 +30,14 @@ from .store import Store
 log = logging.getLogger("regtrack")
 #: A job holds its lease this long at most; a server that died frees it by expiry.
 LEASE = dt.timedelta(hours=2)
+#: How many times a job's claim or release tries for a write lock another process holds,
+#: each waiting the database's busy timeout (30 s on SQLite: five minutes in all).
+BUSY_TRIES = 10
+
+
+def _busy(err: StoreError) -> bool:
+    text = str(err).lower()
+    return "database is locked" in text or "database is busy" in text or "lock timeout" in text
 
 
 class Runner:
@@ -51,28 +59,53 @@ class Runner:
         """Run the job if it is due and no other server holds it; one log line says how it
         went (INFO, WARNING when it failed, ERROR with the traceback when it crashed)."""
         now = utcnow()
-        with self.store.transaction() as tx:
-            claimed = tx.claim_job(job.id, self.owner, now, LEASE, due_before)
+        try:
+            claimed = self._patiently(
+                job, "claim", lambda tx: tx.claim_job(job.id, self.owner, now, LEASE, due_before)
+            )
+        except StoreError as err:  # still busy after its turns: a failure, tried again soon
+            result = JobResult(f"database busy, not run: {err}", ok=False)
+            log.warning("%s: %s", job.id, result, extra=_extra(job, result))
+            return result
         if not claimed:
             log.info("%s: not due, or running on another server", job.id, extra={"job": job.id})
             return None
         result = JobResult("interrupted", ok=False)
         try:
             result = job.run()
-        except Exception as err:  # a bug, or the store failing: logged, the other jobs go on
+        except StoreError as err:  # the database (busy, full, gone): a failure, not a crash
+            result = JobResult(f"failed: {err}", ok=False, fields={"error": str(err)})
+            log.warning("%s: %s", job.id, result, extra=_extra(job, result))
+        except Exception as err:  # a bug: logged with its traceback, the other jobs go on
             result = JobResult(f"crashed: {err!r}", ok=False, fields={"error": repr(err)})
             log.error("%s: %s", job.id, result, exc_info=True, extra=_extra(job, result, "crashed"))
         else:
             level = logging.INFO if result.ok else logging.WARNING
             log.log(level, "%s: %s", job.id, result, extra=_extra(job, result))
         finally:
+            state = "ok" if result.ok else "failed"
             try:
-                with self.store.transaction() as tx:
-                    tx.release_job(job.id, self.owner, utcnow(), "ok" if result.ok else "failed")
+                self._patiently(
+                    job, "release", lambda tx: tx.release_job(job.id, self.owner, utcnow(), state)
+                )
             except StoreError as err:  # the lease expires by itself
                 log.error("%s: could not release its lease: %s", job.id, err)
             _release_memory()
         return result
+
+    def _patiently(self, job: Job, what: str, step: Callable[[Any], Any]) -> Any:
+        """One short transaction of the job's bookkeeping, waiting its turn while another
+        process holds the write lock (a register's first load can hold it for minutes):
+        each try waits the busy timeout, `BUSY_TRIES` tries in all."""
+        for attempt in range(BUSY_TRIES):
+            try:
+                with self.store.transaction() as tx:
+                    return step(tx)
+            except StoreError as err:
+                if not _busy(err) or attempt == BUSY_TRIES - 1:
+                    raise
+                log.info("%s: %s waits its turn: %s", job.id, what, err, extra={"job": job.id})
+        raise AssertionError("unreachable")
 
     def scheduled(self, job: Job, scheduler: BaseScheduler | None = None) -> Callable[[], None]:
         """The job as the scheduler runs it: due unless another server started it within

@@ -102,7 +102,12 @@ def make_engine(url: str) -> Engine:
     except (ArgumentError, ImportError, ValueError) as err:
         raise StoreError(f"bad database URL {url!r}: {err}") from err
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        # How long a writer waits for the write lock: 30 s, or the URL's own `?timeout=`
+        # (pysqlite's parameter, in seconds).
+        wait = float(str(engine.url.query.get("timeout", 30)))
+        event.listen(
+            engine, "connect", functools.partial(_sqlite_pragmas, busy_ms=int(wait * 1000))
+        )
         # pysqlite opens transactions lazily, after reads; SQLAlchemy's documented recipe
         # makes every transaction start at its first statement, reads included. A write
         # transaction takes the write lock at once (BEGIN IMMEDIATE) and so waits its turn
@@ -161,12 +166,12 @@ def _begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(connection: Any, _record: Any, *, busy_ms: int = 30_000) -> None:
     cursor = connection.cursor()
     # WAL lets `regtrack timeline` read while the daemon writes; the busy timeout makes
     # a second writer wait instead of failing.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
