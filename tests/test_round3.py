@@ -518,3 +518,33 @@ def test_a_job_waits_for_the_write_lock_or_fails_as_health_never_crashes(tmp_pat
     result = runner.run(job, later)
     assert result is not None and not result.ok and "database busy" in str(result)
     assert runs == ["ran"]
+
+
+def test_a_full_disk_is_one_line_naming_the_database_and_loses_nothing(tmp_path: Path) -> None:
+    """SQLite says "database or disk is full" in the middle of a register's bulk insert (here
+    a page limit stands for the disk): one StoreError naming the database, and what was
+    stored before is still there."""
+    from sqlalchemy import event
+
+    from regtrack.poll import poll
+    from regtrack.sources.fda import FDA
+
+    from .test_fda import RELEASE_1, config, release
+
+    path = tmp_path / "r.db"
+    store = Store.open(f"sqlite:///{path}")
+    poll(store, __import__("regtrack.sources.ema", fromlist=["EMAReport"]).EMAReport.from_config(
+        __import__("regtrack.config", fromlist=["Config"]).Config.model_validate(
+            {"sources": {"ema": {"min_rows": 5, "max_vanished_fraction": 0.2}}})),
+        None, from_file=DATA / "report_2024-09-01.json")  # fmt: skip
+    before = len(store.events())
+    pages = path.stat().st_size // 4096 + 3
+    event.listen(store.engine, "connect",
+                 lambda conn, _r: conn.execute(f"PRAGMA max_page_count={pages}"))  # fmt: skip
+    store.engine.dispose()
+    with pytest.raises(StoreError) as caught:
+        poll(store, FDA.from_config(config()), None, from_file=release(tmp_path, RELEASE_1))
+    message = str(caught.value)
+    assert "\n" not in message and f"SQLite file {path}" in message and "full" in message
+    store.engine.dispose()
+    assert len(Store.open(f"sqlite:///{path}").events()) == before
