@@ -55,7 +55,7 @@ def test_poll_then_timeline_on_the_real_report(tmp_path: Path, ema_sample: Path)
     out = run(config, "timeline", "nexpovio").output
     lines = out.splitlines()
     assert lines[0] == "Nexpovio (selinexor)"
-    assert lines[1] == "EMA: Nexpovio authorised since 2021-03-26 (EMEA/H/C/005127)"
+    assert lines[1] == "EMA   Nexpovio authorised since 2021-03-26 (EMEA/H/C/005127)"
     assert any(line.startswith("2021-01-28  EMA   Nexpovio  opinion (positive)") for line in lines)
     assert any(line.startswith("2021-03-26  EMA   Nexpovio  authorisation") for line in lines)
 

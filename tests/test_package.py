@@ -48,7 +48,7 @@ def test_the_wheel_installed_in_a_fresh_venv_runs_demo_html_and_digest(tmp_path:
 
     regtrack = env_dir / "bin" / "regtrack"
     out = _run(regtrack, "demo", cwd=elsewhere, env=env)
-    assert "cycle 2:" in out and "EMA: Nexpovio full authorisation since 2022-07-18" in out
+    assert "cycle 2:" in out and "EMA   Nexpovio full authorisation since 2022-07-18" in out
     mails = [
         email.message_from_bytes(path.read_bytes(), policy=policy.default)
         for path in (elsewhere / "regtrack-demo" / "mail").glob("*.eml")

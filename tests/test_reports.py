@@ -24,8 +24,11 @@ STATUS = {
     "FDA": "XPOVIO accelerated approval since 2019-07-03 (NDA212306); "
     "approved since 2025-01-15 (ANDA214999)",
     "MHRA": f"Nexpovio conditional authorisation since 2021-06-17~ ({MHRA_PATH})",
-    "NICE": "recommended (TA970) / recommended with restrictions (TA974) since 2024-05-08",
-    "SMC": "accepted (SMC2721) / recommended with restrictions (SMC2722) since 2024-10-07",
+    # each appraisal with its own date: TA974 was published a week after TA970
+    "NICE": "recommended since 2024-05-08 (TA970) / "
+    "recommended with restrictions since 2024-05-15 (TA974)",
+    "SMC": "accepted since 2024-10-07 (SMC2721) / "
+    "recommended with restrictions since 2024-10-07 (SMC2722)",
 }
 
 
@@ -78,14 +81,14 @@ def test_table_opens_with_the_status_of_every_body(demo: tuple[Path, str]) -> No
     lines = run(demo[0], "timeline", "selinexor").splitlines()
     assert lines[0] == "selinexor (also: KPT-330, Nexpovio, Xpovio)"
     order = ("EMA", "MHRA", "FDA", "NICE", "SMC")
-    assert lines[1] == " · ".join(f"{body}: {STATUS[body]}" for body in order)
-    dates = [line.split()[0] for line in lines[3:] if line[:2] == "20"]
+    assert lines[1:6] == [f"{body:<5} {STATUS[body]}" for body in order]  # a line per body
+    dates = [line.split()[0] for line in lines[7:] if line[:2] == "20"]
     assert dates == sorted(dates, key=lambda d: d.rstrip("~*"))  # grouped by date
     assert any(
         line.startswith("2021-06-17~  MHRA  Nexpovio  authorisation (conditional)")
         for line in lines
     )
-    assert all(len(line) <= 120 for line in lines[3:])  # the table fits 120 columns
+    assert all(len(line) <= 120 for line in lines[7:])  # the table fits 120 columns
 
 
 def test_a_brand_shows_its_own_authorisations_and_names_the_others(demo: tuple[Path, str]) -> None:
@@ -94,10 +97,14 @@ def test_a_brand_shows_its_own_authorisations_and_names_the_others(demo: tuple[P
     assert lines[1] == "Other selinexor brands: Nexpovio"
     # The US brand at the FDA; the EU brand's authorisations are not XPOVIO's; HTA decisions
     # are on the substance and stay.
-    assert lines[2].startswith("EMA: no XPOVIO authorisation; 1 other selinexor medicine fully")
-    assert "FDA: XPOVIO accelerated approval since 2019-07-03 (NDA212306)" in lines[2]
-    assert "NICE: recommended (TA970)" in lines[2]
-    assert not any(" EMA " in line for line in lines[3:])
+    assert lines[2].startswith("EMA   no XPOVIO authorisation; 1 other selinexor medicine fully")
+    assert any(
+        line.startswith("FDA   XPOVIO accelerated approval since 2019-07-03 (NDA212306)")
+        for line in lines
+    )
+    assert "NICE  recommended since 2024-05-08 (TA970) / recommended with restrictions since " \
+        "2024-05-15 (TA974)" in lines  # fmt: skip
+    assert not any(" EMA " in line for line in lines[7:])
 
 
 def test_json_csv_and_markdown(demo: tuple[Path, str]) -> None:
@@ -124,11 +131,11 @@ def test_json_csv_and_markdown(demo: tuple[Path, str]) -> None:
 def test_as_of_shows_what_was_known_then(demo: tuple[Path, str]) -> None:
     then = run(demo[0], "timeline", "selinexor", "--as-of", "2021-12-31").splitlines()
     assert then[0].endswith("as known on 2021-12-31")
-    assert then[1] == (
-        "EMA: Nexpovio conditional authorisation since 2021-03-26 (EMEA/H/C/005127) · "
-        f"MHRA: Nexpovio conditional authorisation since 2021-06-17~ ({MHRA_PATH}) · "
-        "FDA: XPOVIO accelerated approval since 2019-07-03 (NDA212306)"
-    )
+    assert then[1:4] == [
+        "EMA   Nexpovio conditional authorisation since 2021-03-26 (EMEA/H/C/005127)",
+        f"MHRA  Nexpovio conditional authorisation since 2021-06-17~ ({MHRA_PATH})",
+        "FDA   XPOVIO accelerated approval since 2019-07-03 (NDA212306)",
+    ]
     assert not any("TA970" in line for line in then)  # NICE had not decided yet
 
 
@@ -149,8 +156,11 @@ def test_ics_parses_with_icalendar(demo: tuple[Path, str]) -> None:
 
 def test_status_lag_and_feed(demo: tuple[Path, str]) -> None:
     status = run(demo[0], "status", "selinexor").splitlines()
-    assert status[0].split() == ["PRODUCT", "EMA", "MHRA", "FDA", "NICE", "SMC"]
-    assert status[1].startswith("selinexor") and "full authorisation since 2022-07-18" in status[1]
+    assert status[0].split() == ["PRODUCT", "BODY", "STATUS"]
+    assert status[1].split()[:2] == ["selinexor", "EMA"]
+    assert "full authorisation since 2022-07-18" in status[1]
+    assert "NICE  recommended with restrictions since 2024-05-15 (TA974)" in "\n".join(status)
+    assert all(len(line) <= 120 for line in status)  # fits 120 columns
     lag = run(demo[0], "lag").splitlines()
     selinexor = next(line for line in lag if line.startswith("selinexor"))
     # First approval: FDA 2019-07-03; EU +632 days, MHRA +715, NICE +1771, SMC +1923.
@@ -271,15 +281,15 @@ def test_each_brand_has_its_own_status(tmp_path: Path) -> None:
     assert main[:3] == [
         "Adalmain (adalimumab)",
         "Other adalimumab brands: Adalbrand",
-        "EMA: Adalmain authorised since 2003-09-08 (EMEA/H/C/000481); "
+        "EMA   Adalmain authorised since 2003-09-08 (EMEA/H/C/000481); "
         "1 other adalimumab medicine withdrawn",
     ]
     assert not any("EMEA/H/C/000482" in line for line in main)
     gone = run(config, "timeline", "Adalbrand").splitlines()
-    assert gone[2].startswith("EMA: Adalbrand authorisation ended (withdrawn)")
+    assert gone[2].startswith("EMA   Adalbrand authorisation ended (withdrawn)")
     both = run(config, "timeline", "adalimumab").splitlines()
     assert both[1] == (
-        "EMA: Adalmain authorised since 2003-09-08 (EMEA/H/C/000481); "
+        "EMA   Adalmain authorised since 2003-09-08 (EMEA/H/C/000481); "
         "Adalbrand authorisation ended (withdrawn) since 2008-04-14 (EMEA/H/C/000482)"
     )
     data = json.loads(run(config, "timeline", "adalimumab", "--format", "json"))
@@ -288,9 +298,9 @@ def test_each_brand_has_its_own_status(tmp_path: Path) -> None:
         ("Adalbrand", "authorisation ended (withdrawn)"),
     }
     assert {e["brand"] for e in data["events"]} == {"Adalmain", "Adalbrand"}
-    status = run(config, "status", "adalmain").splitlines()[1]
-    assert status.startswith("Adalmain (adalimumab)  Adalmain authorised since 2003-09-08")
-    assert "1 other adalimumab medicine withdrawn" in status
+    status = run(config, "status", "adalmain").splitlines()
+    assert status[1].startswith("Adalmain (adalimumab)  EMA   Adalmain authorised since 2003-09-08")
+    assert "1 other adalimumab medicine withdrawn" in "\n".join(status)
 
 
 def test_a_misspelt_name_suggests_the_close_ones(tmp_path: Path) -> None:
@@ -310,21 +320,21 @@ def test_real_report_brands_of_one_substance(tmp_path: Path, ema_sample: Path) -
     run(config, "poll", "ema", "--from-file", str(ema_sample))
     humira = run(config, "timeline", "Humira").splitlines()
     assert humira[2] == (
-        "EMA: Humira authorised since 2003-09-08 (EMEA/H/C/000481); "
+        "EMA   Humira authorised since 2003-09-08 (EMEA/H/C/000481); "
         "15 other adalimumab medicines: 10 authorised, 5 withdrawn"
     )
     assert "Trudexa" in humira[1]
     trudexa = run(config, "timeline", "Trudexa").splitlines()
     # The register does not date the withdrawal: no later than the report, never "today".
     assert trudexa[2].startswith(
-        "EMA: Trudexa authorisation ended (withdrawn) no later than 2024-08-22 (EMEA/H/C/000482)"
+        "EMA   Trudexa authorisation ended (withdrawn) no later than 2024-08-22 (EMEA/H/C/000482)"
     )
     assert any(
         line.startswith("2024-08-22~  EMA   Trudexa  end of authorisation") for line in trudexa
     )
     semaglutide = run(config, "timeline", "semaglutide").splitlines()
     assert semaglutide[1] == (
-        "EMA: Ozempic authorised since 2018-02-08 (EMEA/H/C/004174); "
+        "EMA   Ozempic authorised since 2018-02-08 (EMEA/H/C/004174); "
         "Rybelsus authorised since 2020-04-03 (EMEA/H/C/004953); "
         "Wegovy authorised since 2022-01-06 (EMEA/H/C/005422)"
     )

@@ -21,6 +21,7 @@ from .config import WEEKDAYS, Config, MailConfig, RecipientConfig, SubscriptionC
 from .emails import Renderer, preview, stable_id
 from .errors import ProductNotFoundError
 from .model import EventKind
+from .reports import current, status_lines
 from .store import EventRow, Store
 
 FREQUENCIES = ("immediate", "daily", "weekly")
@@ -78,6 +79,14 @@ def matches(subscription: SubscriptionConfig, event: EventRow, product_ids: set[
     )
 
 
+#: How far back a preview looks when no digest of that frequency has been composed yet.
+PERIODS = {
+    "immediate": dt.timedelta(minutes=15),
+    "daily": dt.timedelta(days=1),
+    "weekly": dt.timedelta(days=7),
+}
+
+
 @dataclass
 class Round:
     """What one round composed or sent, for the CLI and the daemon's log."""
@@ -114,8 +123,31 @@ class Alerts:
                 self._window(frequency, start, end, out, dry_run=dry_run)
         return out
 
+    def preview(
+        self, email: str, frequency: str, now: dt.datetime
+    ) -> tuple[dt.datetime, list[str]]:
+        """What `email`'s next `frequency` digest would hold if its window closed now: the
+        news since the last window of that frequency (or one period back), rendered, stored
+        nowhere. The window's start, and the messages as text."""
+        self._resolved = {
+            id(s): self._resolve(s) for r in self.config.recipients for s in r.subscriptions
+        }
+        with self.store.transaction() as tx:
+            last = tx.last_window_end(frequency)
+        start = last or now - PERIODS[frequency]
+        out = Round()
+        self._window(frequency, start, now, out, dry_run=True, only=email)
+        return start, out.previews
+
     def _window(
-        self, frequency: str, start: dt.datetime, end: dt.datetime, out: Round, *, dry_run: bool
+        self,
+        frequency: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        out: Round,
+        *,
+        dry_run: bool,
+        only: str | None = None,
     ) -> None:
         candidates = self.store.events(
             detected_after=start - GRACE, detected_by=end, backfill=False
@@ -130,6 +162,8 @@ class Alerts:
         )
         messages = []
         for recipient in self.config.recipients:
+            if only is not None and recipient.email.casefold() != only.casefold():
+                continue
             subs = [s for s in recipient.subscriptions if s.frequency == frequency]
             chosen = [e for e in events if any(matches(s, e, self._products(s)) for s in subs)]
             late = (
@@ -226,6 +260,8 @@ class Alerts:
                             "name": product.name,
                             "aliases": _aliases(product.name, aliases),
                         },
+                        # Where it stands now at each body first, then its history.
+                        "status": status_lines(current(events, substance=product.name)),
                         "events": [event_view(e) for e in events],
                         "subscription": _sub_name(recipient, sub),
                         **links,

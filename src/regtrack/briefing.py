@@ -41,6 +41,7 @@ def event_view(e: EventRow) -> dict[str, Any]:
         "reference": e.reference,
         "evidence": e.evidence.split("\n")[-1],
         "late": late_news(e) or "",
+        "found": f"{e.detected_at:%Y-%m-%d}",
         "url": e.link or e.source_url,
         "marks": marks(e),
         "highlight": e.kind == EventKind.CONVERSION_TO_FULL,

@@ -147,6 +147,11 @@ def status_line(statuses: Mapping[str, BodyStatus]) -> str:
     return " · ".join(f"{agency}: {statuses[agency]}" for agency in BODIES if agency in statuses)
 
 
+def status_lines(statuses: Mapping[str, BodyStatus]) -> list[str]:
+    """One line per body: 'EMA   Nexpovio full authorisation since 2022-07-18 (…)'."""
+    return [f"{agency:<5} {statuses[agency]}" for agency in BODIES if agency in statuses]
+
+
 def same_brand(a: str | None, b: str | None) -> bool:
     from .names import normalise
 
@@ -238,12 +243,14 @@ def _hta(rows: list[EventRow]) -> Status | None:
             last = pending[-1]
             return Status(f"in progress ({last.reference})", last.event_date, last.date_approximate)
         return None
+    # Each appraisal with its own date: TA974 was published a week after TA970.
+    ordered = sorted(latest.items(), key=lambda kv: effective_day(kv[1]))
     parts = [
-        f"{OUTCOME_WORDS.get(str(r.details.get('outcome')), 'decision published')} ({ref})"
-        for ref, r in sorted(latest.items(), key=lambda kv: effective_day(kv[1]))
+        f"{OUTCOME_WORDS.get(str(r.details.get('outcome')), 'decision published')} "
+        f"since {effective_day(r).isoformat()} ({ref})"
+        for ref, r in ordered
     ]
-    first = min(effective_day(r) for r in latest.values())
-    return Status(" / ".join(parts), first)
+    return Status(" / ".join(parts), None)
 
 
 @dataclass

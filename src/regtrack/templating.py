@@ -8,6 +8,7 @@ template that names a missing value fails loudly instead of printing nothing.
 
 from __future__ import annotations
 
+import functools
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -27,7 +28,16 @@ def bundled(kind: Kind) -> Path:
 
 
 def environment(kind: Kind, override: str | Path | None = None) -> jinja2.Environment:
-    """Templates of `kind`: those in `override` first, then the bundled ones."""
+    """Templates of `kind`: those in `override` first, then the bundled ones. One environment
+    per (kind, folder) for the process: building one, and compiling its templates, cost a
+    product page 33 ms of its 44 ms; jinja2 environments are safe to share between threads."""
+    if override is not None and not Path(override).expanduser().is_dir():
+        raise ConfigError(f"templates folder not found: {Path(override).expanduser()}")
+    return _environment(kind, None if override is None else str(override))
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(kind: Kind, override: str | None) -> jinja2.Environment:
     import jinja2  # deferred: only commands that render email or HTML need it
 
     loaders: list[jinja2.BaseLoader] = []

@@ -44,7 +44,7 @@ def render_timeline(
     """One product's history in `fmt`. `brand`: the product was asked for by this brand
     name, so its status is that brand's own and the substance's other brands are listed;
     `templates` is a folder overriding the bundled report templates (html only)."""
-    from .reports import brands, current, for_brand, same_brand, status_line
+    from .reports import brands, current, for_brand, same_brand, status_line, status_lines
 
     names = sorted({a.name for a in aliases if a.name.casefold() != product.name.casefold()})
     others = [b for b in brands(rows) if not same_brand(b, brand)]
@@ -107,7 +107,7 @@ def render_timeline(
             for r in rows
         ]
         return "\n".join(out)
-    title = "\n".join(lines) + (f"\n{status}" if status else "")
+    title = "\n".join([*lines, *status_lines(statuses)])
     if not rows:
         return f"{title}\nno events recorded"
     shown = [
@@ -123,6 +123,14 @@ def _cut(text: str, width: int | None) -> str:
 def _link(url: str) -> str:
     """A link target Markdown cannot be broken out of."""
     return url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
+
+
+def _twice(dated: Sequence[tuple[EventRow, dt.date]]) -> set[tuple[str, dt.date]]:
+    """The (body, day)s with more than one event."""
+    counts: dict[tuple[str, dt.date], int] = {}
+    for r, day in dated:
+        counts[(r.agency, day)] = counts.get((r.agency, day), 0) + 1
+    return {key for key, n in counts.items() if n > 1}
 
 
 def _html(
@@ -163,16 +171,22 @@ def _html(
         for i, b in enumerate(BODIES)
     ]
     lane_y = {str(lane["name"]): lane["y"] + lane_height / 2 for lane in lanes}
-    dots = [
-        {
-            "x": x(day),
-            "y": lane_y[r.agency],
-            "color": LANE_COLORS[r.agency],
-            "conversion": r.kind == EventKind.CONVERSION_TO_FULL,
-            "title": f"{date_text(r)} {r.agency}: {describe(r)} ({r.reference})",
-        }
-        for r, day in dated
-    ]
+    # Events of one body on one day stand one above the other in its lane, not on one another.
+    shared = _twice(dated)
+    seen: dict[tuple[str, dt.date], int] = {}
+    dots = []
+    for r, day in dated:
+        n = seen[(r.agency, day)] = seen.get((r.agency, day), -1) + 1
+        shift = (-10 if n % 2 == 0 else 10) if (r.agency, day) in shared else 0
+        dots.append(
+            {
+                "x": x(day) + 6 * (n // 2),
+                "y": lane_y[r.agency] + shift,
+                "color": LANE_COLORS[r.agency],
+                "conversion": r.kind == EventKind.CONVERSION_TO_FULL,
+                "title": f"{date_text(r)} {r.agency}: {describe(r)} ({r.reference})",
+            }
+        )
     # The closing boundary has a line but no label: a label there would run off the page.
     ticks = [
         {"x": x(dt.date(y, 1, 1)), "label": str(y) if y < end.year else ""}

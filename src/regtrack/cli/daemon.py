@@ -109,6 +109,8 @@ def jobs(app: App) -> list[Job]:
 
 def schedule(app: App) -> dict[str, str]:
     """Next run per source (UTC), from its jobs' triggers and when they last started."""
+    import copy
+
     from ..model import utcnow
 
     now = utcnow()
@@ -124,7 +126,11 @@ def schedule(app: App) -> dict[str, str]:
             continue
         state = states.get(job.id)
         last = state.last_start if state else None
-        upcoming = job.trigger.get_next_fire_time(last, now) if last else now
+        # The time without the trigger's jitter: the same between two calls (the run itself
+        # comes up to 10 minutes either side).
+        steady = copy.copy(job.trigger)
+        steady.jitter = None
+        upcoming = steady.get_next_fire_time(last, now) if last else now
         if upcoming is not None:
             shown = f"{max(upcoming, now):%Y-%m-%d %H:%M} UTC"
             out[job.source] = min(out.get(job.source, shown), shown)

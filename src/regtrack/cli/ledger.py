@@ -98,29 +98,39 @@ def _binary_stdout() -> Any:
 @click.argument("products", nargs=-1)
 @pass_app
 def status(app: App, products: tuple[str, ...]) -> None:
-    """Where products stand: one row each, one column per body, the status and its date.
-    Default: the config's products, else every product known to more than one body."""
+    """Where products stand: a row per body (per authorisation), the status and its date,
+    within 120 columns. Default: the config's products, else every product known to more
+    than one body."""
     from ..listing import table
     from ..reports import BODIES, brand_named, current
 
     names = list(products) or [p.name for p in app.config.products]
-    rows = []
+    found: list[tuple[str, dict[str, Any]]] = []
     if names:
         for name in names:
-            found = app.store.find_product(name)[0]
-            events = app.store.events(product_id=found.id)
+            product = app.store.find_product(name)[0]
+            events = app.store.events(product_id=product.id)
             brand = brand_named(events, name)
-            statuses = current(events, brand=brand, substance=found.name)
-            label = f"{brand} ({found.name})" if brand else found.name
-            rows.append((label, *(str(statuses[b]) if b in statuses else "-" for b in BODIES)))
+            label = f"{brand} ({product.name})" if brand else product.name
+            found.append((label, current(events, brand=brand, substance=product.name)))
     else:
-        for product, events in _by_product(app, None).items():
-            statuses = current(events, substance=product)
+        for product_name, events in _by_product(app, None).items():
+            statuses = current(events, substance=product_name)
             if len(statuses) >= 2:
-                rows.append(
-                    (product, *(str(statuses[b]) if b in statuses else "-" for b in BODIES))
-                )
-    click.echo(table(("PRODUCT", *BODIES), rows))
+                found.append((product_name, statuses))
+    rows: list[tuple[str, str, str]] = []
+    for label, statuses in found:
+        first = True
+        for body in BODIES:
+            parts = [p for s in ([statuses[body]] if body in statuses else [])
+                     for p in str(s).split(" / " if body in ("NICE", "SMC") else "; ")]  # fmt: skip
+            for part in parts:
+                rows.append((label if first else "", body, part))
+                first = False
+    width = max((len(r[0]) for r in rows), default=7)
+    room = max(40, 120 - max(width, 7) - 2 - 4 - 2)
+    cut = [(a, b, c if len(c) <= room else c[: room - 1] + "…") for a, b, c in rows]
+    click.echo(table(("PRODUCT", "BODY", "STATUS"), cut))
 
 
 @cli.command()

@@ -20,9 +20,21 @@ from .app import App, cli, pass_app, when
 @click.option("--dry-run", is_flag=True, help="Render what would be sent to stdout; store nothing.")
 @click.option("--send", is_flag=True, help="Also deliver the outbox now (else compose only).")
 @click.option("--test", "test_to", metavar="RECIPIENT", help="Send one test message there now.")
+@click.option(
+    "--preview",
+    "preview_for",
+    metavar="RECIPIENT",
+    help="Show what this person's next digest would hold now (its window closed now); "
+    "stores and sends nothing.",
+)
 @pass_app
 def digest(
-    app: App, frequencies: tuple[str, ...], dry_run: bool, send: bool, test_to: str | None
+    app: App,
+    frequencies: tuple[str, ...],
+    dry_run: bool,
+    send: bool,
+    test_to: str | None,
+    preview_for: str | None,
 ) -> None:
     """Run one digest round now: compose due digests, "now tracking" summaries and operator
     alerts into the outbox, and with --send deliver them. --test RECIPIENT sends one test
@@ -34,6 +46,9 @@ def digest(
     now = utcnow()
     if test_to is not None:
         _test_message(app, test_to, now)
+        return
+    if preview_for is not None:
+        _preview(app, preview_for, frequencies, now)
         return
     store = app.writer_store
     renderer = Renderer(app.config.mail.templates)
@@ -54,6 +69,26 @@ def digest(
         click.echo(f"  operator alert: {subject}")
     if send:
         _deliver(app, now)
+
+
+def _preview(app: App, email: str, frequencies: tuple[str, ...], now: dt.datetime) -> None:
+    from ..alerts import Alerts
+    from ..emails import Renderer
+
+    person = next(
+        (r for r in app.config.recipients if r.email.casefold() == email.casefold()), None
+    )
+    if person is None:
+        known = ", ".join(r.email for r in app.config.recipients) or "none configured"
+        raise click.BadParameter(f"{email} is not a recipient ({known})", param_hint="--preview")
+    chosen = frequencies or tuple(dict.fromkeys(s.frequency for s in person.subscriptions))
+    alerts = Alerts(app.config, app.store, Renderer(app.config.mail.templates))
+    for frequency in chosen:
+        start, texts = alerts.preview(person.email, frequency, now)
+        click.echo(
+            "\n\n".join(texts)
+            or f"{frequency}: nothing new for {person.email} since {start:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 def _test_message(app: App, recipient: str, now: dt.datetime) -> None:

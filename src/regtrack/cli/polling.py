@@ -62,6 +62,9 @@ def _print_outcomes(agency: str, outcomes: list[PollOutcome]) -> bool:
             summary += f" ({backfill} backfill: history, not news)"
         if outcome.generated_at:
             summary += f"; document generated {outcome.generated_at:%Y-%m-%d %H:%M %Z}"
+        if outcome.status == "not_modified":  # the server said so: one plain line
+            click.echo(f"{outcome.source}: unchanged (304) {outcome.url}")
+            continue
         click.echo(f"{outcome.source}: {outcome.status}: {summary}")
         for draft in outcome.news:
             date = draft.event_date.isoformat() if draft.event_date else "(undated)"
@@ -146,7 +149,7 @@ def sources_command(app: App, check: bool) -> None:
         "LAST SUCCESS",
         "FAILURES",
         "DOCUMENT DATE",
-        "NEXT RUN",
+        "NEXT RUN (±10 MIN)",
         "LAST ERROR",
         "NOTES",
     )

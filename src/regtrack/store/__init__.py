@@ -57,6 +57,8 @@ class EventQuery(EventFilter, total=False):
     """A filter with its order and page."""
 
     newest_first: bool
+    latest_first: bool
+    after: tuple[dt.date, int] | None
     limit: int | None
     offset: int
 
@@ -178,6 +180,51 @@ def _sqlite_pragmas(connection: Any, _record: Any, *, busy_ms: int = 30_000) -> 
     connection.isolation_level = None
 
 
+def _conditions(
+    c: Any,
+    day: Any,
+    *,
+    agency: str | None,
+    product_id: int | None,
+    product_ids: Sequence[int] | None,
+    kind: str | None,
+    exclude_kind: str | None,
+    since: dt.date | None,
+    until: dt.date | None,
+    backfill: bool | None,
+    brand: str | None,
+    detected_by: dt.datetime | None,
+    detected_after: dt.datetime | None,
+    after: tuple[dt.date, int] | None = None,
+) -> list[Any]:
+    """The SQL conditions of one event filter (one spelling for listing and counting)."""
+    undated = c.event_date.is_(None)
+    conditions = [
+        c.agency == agency.upper() if agency else None,
+        c.product_id == product_id if product_id is not None else None,
+        c.product_id.in_(product_ids) if product_ids is not None else None,
+        c.kind == kind if kind else None,
+        c.kind != exclude_kind if exclude_kind else None,
+        # The day an event stands at is its date, else the day it was detected: written
+        # as two conditions so the indexes on each serve it.
+        or_(
+            c.event_date >= since,
+            and_(c.event_date.is_(None), c.detected_at >= _midnight(since)),
+        )
+        if since
+        else None,
+        c.backfill == backfill if backfill is not None else None,
+        func.lower(c.brand) == brand.lower() if brand else None,
+        or_(c.event_date <= until, and_(undated, c.detected_at < _midnight(until, 1)))
+        if until
+        else None,
+        c.detected_at <= detected_by if detected_by else None,
+        c.detected_at > detected_after if detected_after else None,
+        or_(day < after[0], and_(day == after[0], c.id < after[1])) if after else None,
+    ]
+    return [cond for cond in conditions if cond is not None]
+
+
 def _wrapped(method: Callable[P, R]) -> Callable[P, R]:
     """Turn database failures into StoreError naming what failed."""
 
@@ -288,6 +335,17 @@ class Store:
         """Events by date (or by detection, newest first), filtered in SQL."""
         return list(self.iter_events(**query))
 
+    @_wrapped
+    def count_events(self, **query: Unpack[EventFilter]) -> int:
+        """How many events a filter selects, counted in SQL."""
+        c = Event.__table__.c  # type: ignore[attr-defined]
+        day = func.coalesce(c.event_date, func.date(c.detected_at))
+        filters: dict[str, Any] = {k: None for k in EventFilter.__annotations__} | dict(query)
+        conditions = _conditions(c, day, **filters)
+        counted = sa_select(func.count()).select_from(Event.__table__).where(*conditions)  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            return int(conn.execute(counted).scalar_one())
+
     def iter_events(
         self,
         *,
@@ -305,43 +363,32 @@ class Store:
         product_ids: Sequence[int] | None = None,
         brand: str | None = None,
         until: dt.date | None = None,
+        latest_first: bool = False,
+        after: tuple[dt.date, int] | None = None,
     ) -> Iterator[EventRow]:
         """Events streamed from the database a batch at a time: memory stays flat however
-        many there are. Filters, order and limit are SQL; each has an index that serves it."""
+        many there are. Filters, order and limit are SQL; each has an index that serves it.
+        `latest_first`: by the day each event stands at, latest first, then id; `after`
+        (that day and id of the last row of a page) is the next page by key, not by OFFSET,
+        so a deep page costs what the first does."""
         event = Event.__table__  # type: ignore[attr-defined]
         c = event.c
         day = func.coalesce(c.event_date, func.date(c.detected_at))
         # Newest first is by id: ids grow with detection, and the primary key serves it.
-        order = (c.id.desc(),) if newest_first else (day, c.agency, c.id)
+        order: tuple[Any, ...] = (c.id.desc(),) if newest_first else (day, c.agency, c.id)
+        if latest_first:
+            order = (day.desc(), c.id.desc())
         query = (
             sa_select(*(c[n] for n in ROW_COLUMNS), Product.__table__.c.name)  # type: ignore[attr-defined]
             .join(Product.__table__, Product.__table__.c.id == c.product_id)  # type: ignore[attr-defined]
             .order_by(*order)
         )
-        undated = c.event_date.is_(None)
-        conditions = [
-            c.agency == agency.upper() if agency else None,
-            c.product_id == product_id if product_id is not None else None,
-            c.product_id.in_(product_ids) if product_ids is not None else None,
-            c.kind == kind if kind else None,
-            c.kind != exclude_kind if exclude_kind else None,
-            # The day an event stands at is its date, else the day it was detected: written
-            # as two conditions so the indexes on each serve it.
-            or_(
-                c.event_date >= since,
-                and_(c.event_date.is_(None), c.detected_at >= _midnight(since)),
-            )
-            if since
-            else None,
-            c.backfill == backfill if backfill is not None else None,
-            func.lower(c.brand) == brand.lower() if brand else None,
-            or_(c.event_date <= until, and_(undated, c.detected_at < _midnight(until, 1)))
-            if until
-            else None,
-            c.detected_at <= detected_by if detected_by else None,
-            c.detected_at > detected_after if detected_after else None,
-        ]
-        query = query.where(*[cond for cond in conditions if cond is not None])
+        conditions = _conditions(
+            c, day, agency=agency, product_id=product_id, product_ids=product_ids, kind=kind,
+            exclude_kind=exclude_kind, since=since, until=until, backfill=backfill, brand=brand,
+            detected_by=detected_by, detected_after=detected_after, after=after,
+        )  # fmt: skip
+        query = query.where(*conditions)
         if limit is not None:
             query = query.limit(limit)
         if offset:
@@ -354,6 +401,23 @@ class Store:
         except SQLAlchemyError as err:
             detail = err.orig if isinstance(err, DBAPIError) else err
             raise StoreError(f"database error in events: {detail}") from err
+
+    @_wrapped
+    def search_products(self, norm: str, *, limit: int = 200) -> list[str]:
+        """Names of products one of whose aliases contains `norm` (a normalised name), in
+        SQL: a search does not read every alias into Python."""
+        c, p = Alias.__table__.c, Product.__table__.c  # type: ignore[attr-defined]
+        pattern = "%" + norm.replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
+        query = (
+            sa_select(p.name)
+            .join(Alias.__table__, c.product_id == p.id)  # type: ignore[attr-defined]
+            .where(c.norm.like(pattern, escape="\\"))
+            .group_by(p.name)
+            .order_by(p.name)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [row[0] for row in conn.execute(query)]
 
     @_wrapped
     def alias_names(self, product_id: int | None = None) -> dict[str, str]:

@@ -6,7 +6,8 @@ script; every list is filtered and paginated in SQL. Nothing here writes to the 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi import FastAPI, Query
 from fastapi.responses import HTMLResponse, Response
@@ -55,12 +56,25 @@ def create_app(config: Config, store: Store) -> FastAPI:
         for event in store.iter_events(product_ids=ids):
             grouped.setdefault(event.product, []).append(event)
         matrix = [
-            (name, [str(s) if (s := current(rows, substance=name).get(b)) else "" for b in BODIES])
+            (name, [(str(s), status_class(str(s))) if (s := current(rows, substance=name).get(b))
+                    else ("", "") for b in BODIES])
             for name, rows in sorted(grouped.items())
-        ]
+        ]  # fmt: skip
         week = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
         news = store.events(detected_after=week, backfill=False, newest_first=True, limit=500)
-        return page("index.html", bodies=BODIES, matrix=matrix, **briefing(news), count=len(news))
+        return page("index.html", bodies=BODIES, matrix=matrix, **briefing(news), count=len(news),
+                    legend=LEGEND)  # fmt: skip
+
+    @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
+    def search(q: str = Query("", max_length=200)) -> Response:
+        from fastapi.responses import RedirectResponse
+
+        from ..names import normalise
+
+        names = store.search_products(normalise(q), limit=50) if q.strip() else []
+        if len(names) == 1:
+            return RedirectResponse(f"/products/{quote(names[0])}", status_code=303)
+        return page("search.html", q=q, names=names)
 
     @app.get("/products/{name}", response_class=HTMLResponse, include_in_schema=False)
     def product(name: str) -> HTMLResponse:
@@ -112,17 +126,39 @@ def create_app(config: Config, store: Store) -> FastAPI:
         since: dt.date | None = None,
         until: dt.date | None = None,
         news: str = Query("news", pattern="^(news|history|all)$"),
-        page_number: int = Query(1, alias="page", ge=1, le=100_000),
+        after: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}:\d{1,12}$"),
     ) -> HTMLResponse:
+        from ..model import KIND_WORDS
+        from ..reports import BODIES
+
         query = api.event_query(store, agency, kind, product, brand, since, until, news)
-        rows = store.events(**query, newest_first=True, limit=PAGE + 1,
-                            offset=(page_number - 1) * PAGE)  # fmt: skip
-        more = len(rows) > PAGE
+        key = _key(after)
+        rows = store.events(**query, latest_first=True, limit=PAGE + 1, after=key)
+        more = rows[PAGE - 1] if len(rows) > PAGE else None
         filters = {"agency": agency or "", "kind": kind or "", "product": product or "",
                    "brand": brand or "", "since": since or "", "until": until or "",
                    "news": news}  # fmt: skip
-        return page("events.html", rows=[_row(r) for r in rows[:PAGE]], page=page_number,
-                    more=more, filters=filters)  # fmt: skip
+        return page(
+            "events.html", rows=[_row(r) for r in rows[:PAGE]], filters=filters,
+            total=store.count_events(**query), after=after,
+            more=f"{_day(more).isoformat()}:{more.id}" if more else None,
+            bodies=BODIES, kinds=[(k.value, w) for k, w in KIND_WORDS.items()],
+        )  # fmt: skip
+
+    @app.get("/events.{fmt}", include_in_schema=False)
+    def events_file(
+        fmt: Literal["csv", "xlsx"],
+        agency: str | None = None,
+        kind: str | None = None,
+        product: str | None = None,
+        brand: str | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        news: str = Query("news", pattern="^(news|history|all)$"),
+    ) -> Response:
+        """The filtered list of /events as a CSV or XLSX file."""
+        query = api.event_query(store, agency, kind, product, brand, since, until, news)
+        return _download(store, fmt, query)
 
     @app.get("/sources", response_class=HTMLResponse, include_in_schema=False)
     def sources() -> HTMLResponse:
@@ -133,7 +169,114 @@ def create_app(config: Config, store: Store) -> FastAPI:
         return page("documents.html", documents=api.documents(config, store))
 
     api.mount(app, config, store)
+    errors(app, page, store)
     return app
+
+
+def errors(app: FastAPI, page: Any, store: Store) -> None:
+    """A page a browser asked for fails as a page ("no product known by that name; did you
+    mean selinexor?"); the API answers JSON, as FastAPI does."""
+    from fastapi.exception_handlers import (
+        http_exception_handler,
+        request_validation_exception_handler,
+    )
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+
+    titles = {404: "Not found", 422: "Not a valid request"}
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            answer: Response = await http_exception_handler(request, exc)
+            return answer
+        detail = str(exc.detail)
+        near = (
+            detail.split("did you mean: ", 1)[1].split(", ") if "did you mean: " in detail else []
+        )
+        html: Response = page(
+            "error.html", status=exc.status_code, message=detail.split("; did you")[0],
+            title=titles.get(exc.status_code, "Error"), suggestions=near,
+        )  # fmt: skip
+        html.status_code = exc.status_code
+        return html
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            refused: Response = await request_validation_exception_handler(request, exc)
+            return refused
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}"
+            for e in exc.errors()
+        )
+        html: Response = page(
+            "error.html", status=422, title=titles[422], message=problems, suggestions=[]
+        )
+        html.status_code = 422
+        return html
+
+
+#: The status colours of the front page, and the words of its legend.
+LEGEND = [("st-auth", "authorised"), ("st-cond", "conditional / accelerated"),
+          ("st-ended", "withdrawn, refused, suspended"), ("st-rec", "recommended"),
+          ("st-notrec", "not recommended"), ("st-pending", "in progress")]  # fmt: skip
+
+
+def status_class(text: str) -> str:
+    """The colour of a status as the front page shows it (its first authorisation's)."""
+    first = text.split(";")[0].split(" / ")[0].lower()
+    for words, css in (
+        (("ended", "refused", "suspended", "withdrawn"), "st-ended"),
+        (("not recommended", "terminated", "only in research"), "st-notrec"),
+        (("conditional", "accelerated", "tentative"), "st-cond"),
+        (("recommended", "accepted", "cancer drugs fund"), "st-rec"),
+        (("authorised", "authorisation", "approved", "approval"), "st-auth"),
+        (("in progress", "opinion"), "st-pending"),
+    ):
+        if any(w in first for w in words):
+            return css
+    return ""
+
+
+def _key(after: str | None) -> tuple[dt.date, int] | None:
+    if not after:
+        return None
+    day, _, number = after.partition(":")
+    try:
+        return dt.date.fromisoformat(day), int(number)
+    except ValueError:
+        return None
+
+
+def _day(row: EventRow) -> dt.date:
+    return row.event_date or row.detected_at.date()
+
+
+def _download(store: Store, fmt: str, query: Any) -> Response:
+    """The filtered list as a file, written as the store streams it."""
+    import io
+
+    from fastapi.responses import StreamingResponse
+
+    from ..listing import write_events, write_xlsx
+
+    rows = store.iter_events(**query, latest_first=True)
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        write_xlsx(rows, buffer)
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        named = {"Content-Disposition": 'attachment; filename="events.xlsx"'}
+        return Response(buffer.getvalue(), media_type=kind, headers=named)
+
+    def chunks() -> Any:
+        out = io.StringIO()
+        write_events(rows, "csv", out)
+        yield out.getvalue()
+
+    named = {"Content-Disposition": 'attachment; filename="events.csv"'}
+    return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8", headers=named)
 
 
 def _product_id(store: Store, name: str) -> int | None:

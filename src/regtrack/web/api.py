@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, HTTPException, Query, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from ..config import Config
 from ..errors import ProductNotFoundError
 from ..listing import PublicEvent, event_dict
+from ..model import Agency, EventKind
 from ..store import EventFilter, Store
 
 
@@ -62,6 +64,18 @@ def event_query(
     until: dt.date | None,
     news: str,
 ) -> EventFilter:
+    from ..model import EventKind
+    from ..reports import BODIES
+
+    kinds = [k.value for k in EventKind]
+    for name, value, allowed in (("agency", agency and agency.upper(), BODIES),
+                                 ("kind", kind, kinds)):  # fmt: skip
+        if value and value not in allowed:
+            # As FastAPI says any invalid parameter: a 422 naming the valid values.
+            raise RequestValidationError(
+                [{"type": "enum", "loc": ("query", name), "input": value,
+                  "msg": f"Input should be one of {', '.join(allowed)}"}]
+            )  # fmt: skip
     query: EventFilter = {
         "agency": agency,
         "kind": kind,
@@ -122,8 +136,8 @@ def mount(app: FastAPI, config: Config, store: Store) -> None:
 
     @app.get("/api/events", response_model=list[PublicEvent], tags=["events"], responses=missing)
     def api_events(
-        agency: str | None = Query(None, max_length=10),
-        kind: str | None = Query(None, max_length=40),
+        agency: Agency | None = None,  # an enum in the schema: a 422 lists the bodies
+        kind: EventKind | None = None,
         product: str | None = Query(None, max_length=200),
         brand: str | None = Query(None, max_length=200),
         since: dt.date | None = None,
@@ -131,20 +145,26 @@ def mount(app: FastAPI, config: Config, store: Store) -> None:
         news: str = Query("all", pattern="^(news|history|all)$"),
         limit: int = Query(100, ge=1, le=1000),
         offset: int = Query(0, ge=0, le=10_000_000),
-    ) -> list[dict[str, Any]]:
+    ) -> Response:
         """Events, newest first, with the fields of `regtrack events --format jsonl`."""
-        query = event_query(store, agency, kind, product, brand, since, until, news)
+        import orjson
+
+        query = event_query(
+            store, agency and agency.value, kind and kind.value, product, brand, since, until, news
+        )
         rows = store.events(**query, newest_first=True, limit=limit, offset=offset)
-        return [event_dict(r) for r in rows]
+        # Written by orjson as the rows are, not validated again row by row against the
+        # response model (the schema it documents, which these rows come from: PublicEvent);
+        # that validation cost /api/events 2.3x a plain server returning the same bytes.
+        body = orjson.dumps([event_dict(r) for r in rows])
+        return Response(body, media_type="application/json")
 
     @app.get("/api/products", response_model=list[str], tags=["products"])
     def api_products(q: str = Query("", max_length=200)) -> list[str]:
         """Names of products whose aliases contain `q` (all tracked ones without it)."""
         from ..names import normalise
 
-        norm = normalise(q)
-        names = store.alias_names()
-        return sorted({p for alias, p in names.items() if norm in alias})[:200]
+        return store.search_products(normalise(q), limit=200)
 
     @app.get(
         "/api/products/{name}/timeline",
