@@ -161,7 +161,8 @@ def mount(app: FastAPI, config: Config, store: Store) -> None:
 
     @app.get("/api/products", response_model=list[str], tags=["products"])
     def api_products(q: str = Query("", max_length=200)) -> list[str]:
-        """Names of products whose aliases contain `q` (all tracked ones without it)."""
+        """Names of products one of whose names starts with `q` (case, accents and punctuation
+        aside; every product without it, the first 200)."""
         from ..names import normalise
 
         return store.search_products(normalise(q), limit=200)
