@@ -63,14 +63,14 @@ def test_poll_then_timeline_on_the_real_report(tmp_path: Path, ema_sample: Path)
 def test_poll_prints_news_and_events_filters(config: Path, ema_reports: dict[str, Path]) -> None:
     run(config, "poll", "ema", "--from-file", str(ema_reports["2024-09-01.xlsx"]))
     second = run(config, "poll", "ema", "--from-file", str(ema_reports["2024-11-21.xlsx"]))
-    assert "8 new events" in second.output
+    assert "9 new events" in second.output  # with Thetarin's expected Commission decision
     assert "+ 2022-07-18~ EMA conversion to full authorisation: EMEA/H/C/005127 Nexpovio" in (
         second.output
     )
 
     lines = run(config, "events", "--no-backfill", "--format", "jsonl").output.splitlines()
     events = [json.loads(line) for line in lines]
-    assert len(events) == 8 and not any(e["backfill"] for e in events)
+    assert len(events) == 9 and not any(e["backfill"] for e in events)
     conversion = next(e for e in events if e["kind"] == "conversion_to_full")
     assert conversion["details"]["procedure"] == "II/0009"
     assert conversion["date_approximate"] is True

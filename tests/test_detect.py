@@ -57,7 +57,11 @@ def test_a_record_first_seen_in_a_later_report_is_news() -> None:
     new = row("EMEA/H/C/009010", status="Opinion", opinion_status="Positive",
               authorisation_date=None, opinion_date="2024-11-14")  # fmt: skip
     out = detect(EMA, known(row()), result(row(), new), first_poll=False)
-    assert [(d.kind, d.reference) for d in out.news] == [(EventKind.OPINION, "EMEA/H/C/009010")]
+    assert [(d.kind, d.reference) for d in out.news] == [
+        (EventKind.OPINION, "EMEA/H/C/009010"),
+        (EventKind.EXPECTED_DATE, "EMEA/H/C/009010"),  # the Commission's, 67 days on
+    ]
+    assert out.news[1].event_date == dt.date(2025, 1, 20) and out.news[1].date_approximate
     assert out.news[0].details["outcome"] == "positive"
     assert out.news[0].published_at == dt.date(2024, 11, 21)
 

@@ -17,7 +17,7 @@ import pytest
 from .test_web import demo_config, server  # noqa: F401  (the same demo store and server)
 
 CHROMIUM = shutil.which("chromium")
-PAGES = ["/", "/products/selinexor", "/events?news=all", "/sources", "/documents",
+PAGES = ["/", "/products/selinexor", "/events?news=all", "/upcoming", "/sources", "/documents",
          "/products/unobtainium", "/search?q=xpo"]  # fmt: skip
 SHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
 
@@ -56,7 +56,9 @@ def test_every_page_fits_a_phone_and_a_desktop(
         links = page.eval_on_selector_all(
             "header a", "els => els.map(e => [e.textContent, e.getBoundingClientRect().right])"
         )
-        assert [t for t, _ in links] == ["regtrack", "Events", "Sources", "Documents", "API"]
+        assert [t for t, _ in links] == [
+            "regtrack", "Events", "Upcoming", "Sources", "Documents", "API"
+        ]  # fmt: skip
         assert all(right <= width for _, right in links)
         shot = tmp_path / "page.png"
         page.screenshot(path=str(shot), full_page=False)

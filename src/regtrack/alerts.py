@@ -21,7 +21,7 @@ from .config import WEEKDAYS, Config, MailConfig, RecipientConfig, SubscriptionC
 from .emails import Renderer, preview, stable_id
 from .errors import ProductNotFoundError
 from .model import EventKind
-from .reports import current, status_lines
+from .reports import current, status_lines, upcoming
 from .store import EventRow, Store
 
 FREQUENCIES = ("immediate", "daily", "weekly")
@@ -160,6 +160,7 @@ class Alerts:
             if frequency != "immediate"
             else []
         )
+        coming = self._coming(end) if frequency == "weekly" else []
         messages = []
         for recipient in self.config.recipients:
             if only is not None and recipient.email.casefold() != only.casefold():
@@ -174,7 +175,8 @@ class Alerts:
                 else []
             )
             if subs and chosen:
-                email = self._digest(recipient, subs, frequency, start, end, chosen, late)
+                ahead = [e for e in coming if any(matches(s, e, self._products(s)) for s in subs)]
+                email = self._digest(recipient, subs, frequency, start, end, chosen, late, ahead)
                 messages.append(email)
                 messages += [_to_channel(email, url) for url in recipient.channels]
         out.windows.append((frequency, start, end))
@@ -196,6 +198,7 @@ class Alerts:
         end: dt.datetime,
         events: list[EventRow],
         late: list[str],
+        coming: Sequence[EventRow] = (),
     ) -> dict[str, Any]:
         zone = ZoneInfo(self.config.mail.timezone)
         products = sorted({e.product for e in events}, key=str.casefold)
@@ -218,6 +221,8 @@ class Alerts:
             "window_start": f"{start.astimezone(zone):%Y-%m-%d %H:%M}",
             "window_end": f"{end.astimezone(zone):%Y-%m-%d %H:%M %Z}",
             "late": late,
+            # A weekly digest's "coming up": expected dates of its products, 90 days ahead.
+            "coming": [event_view(e) | {"page": ""} for e in coming],
             "subscriptions": [_sub_name(recipient, s) for s in subs],
             **links,
         }
@@ -238,6 +243,13 @@ class Alerts:
             message_id,
             context["unsubscribe_url"],
         )
+
+    def _coming(self, end: dt.datetime) -> list[EventRow]:
+        """Expected dates still waiting, in the 90 days after a weekly window."""
+        rows = self.store.events(kind=EventKind.EXPECTED_DATE.value)
+        ids = sorted({r.product_id for r in rows})
+        others = self.store.events(product_ids=ids, exclude_kind="expected_date") if ids else []
+        return upcoming([*rows, *others], end.date(), 90)
 
     def _tracking(self, now: dt.datetime, out: Round, *, dry_run: bool) -> None:
         """One "now tracking" summary per person and newly followed product, with its history."""

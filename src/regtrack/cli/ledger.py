@@ -198,3 +198,43 @@ def _by_product(app: App, chosen: list[Any] | None) -> dict[str, list[Any]]:
     for event in app.store.iter_events(product_ids=ids):
         grouped.setdefault(event.product, []).append(event)
     return grouped
+
+
+@cli.command()
+@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True,
+              help="How far ahead to look.")  # fmt: skip
+@click.option("--product", help="One product (any of its names).")
+@pass_app
+def upcoming(app: App, days: int, product: str | None) -> None:
+    """What is coming: expected decision dates (an EMA opinion's Commission decision, a NICE
+    publication date) still waiting for their decision, overdue ones first, then the next
+    DAYS days."""
+    import datetime as dt
+
+    from ..listing import describe, table
+    from ..reports import upcoming as coming
+
+    product_id = app.store.find_product(product)[0].id if product else None
+    rows = app.store.events(kind="expected_date", product_id=product_id)
+    # The decisions that may have settled them: of those products only, not the store.
+    ids = sorted({pid for r in rows if (pid := _product_id(app, r.product)) is not None})
+    others = app.store.events(product_ids=ids, exclude_kind="expected_date") if ids else []
+    today = dt.datetime.now(dt.UTC).date()
+    found = coming([*rows, *others], today, days)
+    if not found:
+        click.echo(f"nothing expected in the next {days} days")
+        return
+    body = [
+        (
+            f"{r.event_date}{'~' if r.date_approximate else ''}"
+            + (" overdue" if r.event_date and r.event_date < today else ""),
+            r.agency, r.product, r.brand or "", str(r.details.get("expected") or describe(r)),
+            r.reference,
+        )
+        for r in found
+    ]  # fmt: skip
+    click.echo(table(("EXPECTED", "BODY", "PRODUCT", "BRAND", "WHAT", "REFERENCE"), body))
+
+
+def _product_id(app: App, name: str) -> int | None:
+    return app.store.find_product(name)[0].id

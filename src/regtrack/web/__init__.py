@@ -160,6 +160,18 @@ def create_app(config: Config, store: Store) -> FastAPI:
         query = api.event_query(store, agency, kind, product, brand, since, until, news)
         return _download(store, fmt, query)
 
+    @app.get("/upcoming", response_class=HTMLResponse, include_in_schema=False)
+    def upcoming(days: int = Query(90, ge=1, le=3650)) -> HTMLResponse:
+        from ..reports import upcoming as coming
+
+        rows = store.events(kind="expected_date")
+        ids = sorted({r.product_id for r in rows if r.product_id is not None})
+        others = store.events(product_ids=ids, exclude_kind="expected_date") if ids else []
+        today = dt.datetime.now(dt.UTC).date()
+        found = [_row(r) | {"overdue": bool(r.event_date and r.event_date < today)}
+                 for r in coming([*rows, *others], today, days)]  # fmt: skip
+        return page("upcoming.html", rows=found, days=days)
+
     @app.get("/sources", response_class=HTMLResponse, include_in_schema=False)
     def sources() -> HTMLResponse:
         return page("sources.html", sources=api.sources(config, store))

@@ -155,6 +155,9 @@ class EMAReport(Source):
         events = []
         if f.get("opinion_date"):
             events.append(rules.opinion(observation, result))
+        expected = rules.expected_decision(observation, result)
+        if expected is not None:
+            events.append(expected)
         if f.get("authorisation_date"):
             events.append(rules.authorisation(observation, result))
         events.extend(rules.status_events(observation, result))
@@ -171,6 +174,9 @@ class EMAReport(Source):
         events = []
         if after.get("opinion_date") and after["opinion_date"] != before.get("opinion_date"):
             events.append(rules.opinion(observation, result))
+            expected = rules.expected_decision(observation, result)
+            if expected is not None:
+                events.append(expected)
         if after["status"] != before.get("status"):
             if after["status"] == rules.AUTHORISED:
                 events.append(rules.authorisation(observation, result))

@@ -45,6 +45,33 @@ def opinion(obs: Observation, result: ParseResult) -> EventDraft:
     )  # fmt: skip
 
 
+#: The European Commission decides within 67 days of a CHMP opinion (Regulation (EC) No
+#: 726/2004: 15 days to send the draft decision, 52 for the standing committee).
+COMMISSION_DAYS = 67
+
+
+def expected_decision(obs: Observation, result: ParseResult) -> EventDraft | None:
+    """A positive CHMP opinion that awaits the Commission: its decision is expected within
+    67 days of the opinion (approximate); the authorisation, when it comes, follows it."""
+    f = obs.fields
+    outcome = (f.get("opinion_status") or "").lower()
+    if f["status"] != "Opinion" or outcome != "positive" or not f.get("opinion_date"):
+        return None
+    due = dt.date.fromisoformat(f["opinion_date"]) + dt.timedelta(days=COMMISSION_DAYS)
+    return EventDraft(
+        kind=EventKind.EXPECTED_DATE,
+        reference=obs.reference,
+        names=obs.names,
+        event_date=due,
+        date_kind=DateKind.DECISION,
+        evidence=evidence(obs, result, ("status", "opinion_status", "opinion_date"))
+        + f"; the European Commission decides within {COMMISSION_DAYS} days of the opinion",
+        details={"expected": "European Commission decision", "opinion_date": f["opinion_date"]},
+        date_approximate=True,
+        discriminator=f"expected decision {f['opinion_date']}",
+    )
+
+
 def authorisation(obs: Observation, result: ParseResult) -> EventDraft:
     f = obs.fields
     date_field = "authorisation_date" if f.get("authorisation_date") else "ec_decision_date"
