@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from regtrack.alerts import Alerts, Round
+from regtrack.alerts import Alerts
 from regtrack.config import (
     Config,
     EMAConfig,
@@ -91,13 +91,10 @@ def test_the_digest_shows_the_late_status_change_with_both_dates(
 ) -> None:
     cfg = config(tmp_path)
     replay(store, cfg, DATA / "report_2024-11-21.json")
-    start = dt.datetime.now(dt.UTC)
     replay(store, cfg, LATE)
-    round_ = Round()
-    Alerts(cfg, store, Renderer())._window(
-        "daily", start, start + dt.timedelta(hours=1), round_, dry_run=True
+    _, (text,) = Alerts(cfg, store, Renderer()).preview(
+        "ra@example.org", "daily", dt.datetime.now(dt.UTC)
     )
-    (text,) = round_.previews
     changes = text.split("== Status changes ==")[1]
     assert "EMEA/H/C/009007" in changes and "published late" in changes
     assert (

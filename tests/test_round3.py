@@ -369,6 +369,13 @@ def test_the_documents_page_fetches_nothing_on_a_get(tmp_path: Path, httpserver:
     page = TestClient(app).get("/documents")
     assert page.status_code == 200 and "not checked yet" in page.text
     assert httpserver.log == []  # nothing was fetched
+    # The daemon's watch round checks it (a loopback URL: refused, and stored as such);
+    # the page then shows that stored check, still fetching nothing itself.
+    sent = CliRunner().invoke(cli, ["--config", str(config), "documents", "--send"])
+    assert "non-public address" in sent.output
+    again = TestClient(app).get("/documents")
+    assert "Cannot check:" in again.text and "non-public address" in again.text
+    assert "not checked yet" not in again.text and httpserver.log == []
 
 
 @pytest.mark.parametrize("text", ["", "# nobody yet\n\n   \n"])

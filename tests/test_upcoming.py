@@ -64,7 +64,7 @@ def test_a_weekly_digest_says_what_is_coming_up(
     """Thetarin's positive opinion of 14 November 2024 (the second report) awaits the
     Commission: a weekly digest lists it under "Coming up"; Alphamab's, settled by its
     authorisation, is not."""
-    from regtrack.alerts import Alerts, Round
+    from regtrack.alerts import Alerts
     from regtrack.config import MailConfig, RecipientConfig, SubscriptionConfig
     from regtrack.emails import Renderer
 
@@ -74,13 +74,10 @@ def test_a_weekly_digest_says_what_is_coming_up(
             SubscriptionConfig(frequency="weekly", agencies=["EMA"])])],
     })  # fmt: skip
     replay(store, cfg, DATA / "report_2024-09-01.json")
-    start = dt.datetime.now(dt.UTC)
     replay(store, cfg, DATA / "report_2024-11-21.json")
-    round_ = Round()
-    alerts = Alerts(cfg, store, Renderer())
-    alerts._resolved = {id(s): alerts._resolve(s) for r in cfg.recipients for s in r.subscriptions}
-    alerts._window("weekly", start, start + dt.timedelta(hours=1), round_, dry_run=True)
-    (text,) = round_.previews
+    _, (text,) = Alerts(cfg, store, Renderer()).preview(
+        "ra@example.org", "weekly", dt.datetime.now(dt.UTC)
+    )
     coming = text.split("== Coming up ==")[1].split("\n--\n")[0]
     assert "2025-01-20~" in coming and "EMEA/H/C/009010" in coming
     assert "EMEA/H/C/009001" not in coming

@@ -110,10 +110,7 @@ class Alerts:
         self, now: dt.datetime, frequencies: Iterable[str] = FREQUENCIES, *, dry_run: bool = False
     ) -> Round:
         out = Round()
-        # Each subscription's products, resolved once per round (not per event).
-        self._resolved = {
-            id(s): self._resolve(s) for r in self.config.recipients for s in r.subscriptions
-        }
+        self._resolve_all()
         self._tracking(now, out, dry_run=dry_run)
         used = {s.frequency for r in self.config.recipients for s in r.subscriptions}
         for frequency in [f for f in frequencies if f in used]:
@@ -129,9 +126,7 @@ class Alerts:
         """What `email`'s next `frequency` digest would hold if its window closed now: the
         news since the last window of that frequency (or one period back), rendered, stored
         nowhere. The window's start, and the messages as text."""
-        self._resolved = {
-            id(s): self._resolve(s) for r in self.config.recipients for s in r.subscriptions
-        }
+        self._resolve_all()
         with self.store.transaction() as tx:
             last = tx.last_window_end(frequency)
         start = last or now - PERIODS[frequency]
@@ -246,10 +241,7 @@ class Alerts:
 
     def _coming(self, end: dt.datetime) -> list[EventRow]:
         """Expected dates still waiting, in the 90 days after a weekly window."""
-        rows = self.store.events(kind=EventKind.EXPECTED_DATE.value)
-        ids = sorted({r.product_id for r in rows})
-        others = self.store.events(product_ids=ids, exclude_kind="expected_date") if ids else []
-        return upcoming([*rows, *others], end.date(), 90)
+        return upcoming(self.store.expected_dates(), end.date(), 90)
 
     def _tracking(self, now: dt.datetime, out: Round, *, dry_run: bool) -> None:
         """One "now tracking" summary per person and newly followed product, with its history."""
@@ -294,6 +286,12 @@ class Alerts:
                         tx.enqueue([message], now)
                         tx.record_tracking(recipient.email, product_id)
                     out.composed.append((recipient.email, subject))
+
+    def _resolve_all(self) -> None:
+        """Each subscription's products, resolved once per round (not per event)."""
+        self._resolved = {
+            id(s): self._resolve(s) for r in self.config.recipients for s in r.subscriptions
+        }
 
     def _products(self, sub: SubscriptionConfig) -> set[int]:
         resolved = getattr(self, "_resolved", {})

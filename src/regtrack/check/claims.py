@@ -59,13 +59,20 @@ def claims_in(sentence: str, default_body: str | None = None) -> list[Claim]:
             if not any(match.start() < end and start < match.end() for start, end, _ in found):
                 found.append((match.start(), match.end(), rule.name))
     found.sort()
+    # A sentence on whether a medicine is available in the UK ("not yet widely available in
+    # the UK, because it has not been approved") speaks of NICE and the SMC, not the licence,
+    # unless it names a regulator.
+    availability = not r.NAMED_REGULATOR.search(sentence) and bool(
+        r.NHS.search(sentence) or any(name == "not_available_nhs" for *_, name in found)
+    )
     out: list[Claim] = []
     for start, end, name in found:
         clause = next(c for c in clauses if c[0] <= start < c[1])
         rivals = {n for s, _, n in found if clause[0] <= s < clause[1]}
         if rivals & _IMPLIED.get(name, set()):
             continue
-        for agency in _agencies(sentence, name, (start, end), bodies, default_body):
+        hta = availability or name == "not_available_nhs"
+        for agency in _agencies(sentence, name, (start, end), bodies, default_body, hta=hta):
             claim = _for_body(name, agency)
             if claim is None:
                 continue
@@ -74,23 +81,6 @@ def claims_in(sentence: str, default_body: str | None = None) -> list[Claim]:
                          _when(text, start - clause[0]))  # fmt: skip
             if all((c.agency, c.claim) != (agency, claim) for c in out):
                 out.append(made)
-    return _availability(sentence, out)
-
-
-def _availability(sentence: str, claims: list[Claim]) -> list[Claim]:
-    """A sentence on whether a medicine is available in the UK ("not yet widely available in
-    the UK, because it has not been approved") speaks of NICE and the SMC, not the licence,
-    unless it names a regulator."""
-    if not any(c.claim == "not_available_nhs" for c in claims) or r.NAMED_REGULATOR.search(
-        sentence
-    ):
-        return claims
-    out: list[Claim] = []
-    for c in claims:
-        for agency in ("NICE", "SMC") if c.agency == "MHRA" else (c.agency,):
-            claim = _for_body(c.claim, agency)
-            if claim and all((o.agency, o.claim) != (agency, claim) for o in out):
-                out.append(Claim(agency, claim, c.history, c.when))
     return out
 
 
@@ -117,9 +107,12 @@ def _agencies(
     span: tuple[int, int],
     bodies: list[tuple[int, int, str]],
     default: str | None,
+    *,
+    hta: bool = False,
 ) -> list[str]:
     """The bodies a claim is about: the nearest named, with those joined to it by "and",
-    "or" or a comma; the NHS's availability is the HTA bodies', not the licence's."""
+    "or" or a comma; with `hta` (the NHS's availability), the UK's are NICE and the SMC, not
+    the licence."""
     if not bodies:
         if r.NHS.search(sentence) and claim in ("not_licensed", "not_available_nhs"):
             return list(r.HTA)
@@ -143,9 +136,8 @@ def _agencies(
                 break
             chosen.add(ordered[i + step][2])
             i += step
-    nhs = r.NHS.search(sentence) and not r.NAMED_REGULATOR.search(sentence)
-    if (nhs or claim == "not_available_nhs") and chosen & {"MHRA", "EMA", "FDA"}:
-        chosen = (chosen - {"MHRA"}) | ({"NICE", "SMC"} if "MHRA" in chosen else set())
+    if hta and "MHRA" in chosen:
+        chosen = (chosen - {"MHRA"}) | set(r.HTA)
     return [b for b in ("EMA", "MHRA", "FDA", "NICE", "SMC") if b in chosen]
 
 

@@ -215,12 +215,8 @@ def upcoming(app: App, days: int, product: str | None) -> None:
     from ..reports import upcoming as coming
 
     product_id = app.store.find_product(product)[0].id if product else None
-    rows = app.store.events(kind="expected_date", product_id=product_id)
-    # The decisions that may have settled them: of those products only, not the store.
-    ids = sorted({pid for r in rows if (pid := _product_id(app, r.product)) is not None})
-    others = app.store.events(product_ids=ids, exclude_kind="expected_date") if ids else []
     today = dt.datetime.now(dt.UTC).date()
-    found = coming([*rows, *others], today, days)
+    found = coming(app.store.expected_dates(product_id), today, days)
     if not found:
         click.echo(f"nothing expected in the next {days} days")
         return
@@ -234,7 +230,3 @@ def upcoming(app: App, days: int, product: str | None) -> None:
         for r in found
     ]  # fmt: skip
     click.echo(table(("EXPECTED", "BODY", "PRODUCT", "BRAND", "WHAT", "REFERENCE"), body))
-
-
-def _product_id(app: App, name: str) -> int | None:
-    return app.store.find_product(name)[0].id

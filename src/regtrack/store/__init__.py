@@ -335,6 +335,13 @@ class Store:
         """Events by date (or by detection, newest first), filtered in SQL."""
         return list(self.iter_events(**query))
 
+    def expected_dates(self, product_id: int | None = None) -> list[EventRow]:
+        """Expected-date events (of one product, or all) with the other events of their
+        products: what `reports.upcoming` needs to tell which are still waiting."""
+        rows = self.events(kind="expected_date", product_id=product_id)
+        ids = sorted({r.product_id for r in rows})
+        return rows + (self.events(product_ids=ids, exclude_kind="expected_date") if ids else [])
+
     @_wrapped
     def count_events(self, **query: Unpack[EventFilter]) -> int:
         """How many events a filter selects, counted in SQL."""

@@ -5,17 +5,19 @@ script; every list is filtered and paginated in SQL. Nothing here writes to the 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import FastAPI, Query
+from fastapi import Depends, FastAPI, Query
 from fastapi.responses import HTMLResponse, Response
 
 from ..config import Config
 from ..errors import ProductNotFoundError
 from ..listing import event_dict
-from ..store import EventRow, Store
+from ..store import EventFilter, EventRow, Store
 from . import api
 from .api import product_or_404
 from .security import guard, users
@@ -119,27 +121,17 @@ def create_app(config: Config, store: Store) -> FastAPI:
 
     @app.get("/events", response_class=HTMLResponse, include_in_schema=False)
     def events(
-        agency: str | None = None,
-        kind: str | None = None,
-        product: str | None = None,
-        brand: str | None = None,
-        since: dt.date | None = None,
-        until: dt.date | None = None,
-        news: str = Query("news", pattern="^(news|history|all)$"),
+        shown: Annotated[EventParams, Depends()],
         after: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}:\d{1,12}$"),
     ) -> HTMLResponse:
         from ..model import KIND_WORDS
         from ..reports import BODIES
 
-        query = api.event_query(store, agency, kind, product, brand, since, until, news)
-        key = _key(after)
-        rows = store.events(**query, latest_first=True, limit=PAGE + 1, after=key)
+        query = shown.query(store)
+        rows = store.events(**query, latest_first=True, limit=PAGE + 1, after=_key(after))
         more = rows[PAGE - 1] if len(rows) > PAGE else None
-        filters = {"agency": agency or "", "kind": kind or "", "product": product or "",
-                   "brand": brand or "", "since": since or "", "until": until or "",
-                   "news": news}  # fmt: skip
         return page(
-            "events.html", rows=[_row(r) for r in rows[:PAGE]], filters=filters,
+            "events.html", rows=[_row(r) for r in rows[:PAGE]], filters=shown.form(),
             total=store.count_events(**query), after=after,
             more=f"{_day(more).isoformat()}:{more.id}" if more else None,
             bodies=BODIES, kinds=[(k.value, w) for k, w in KIND_WORDS.items()],
@@ -147,29 +139,18 @@ def create_app(config: Config, store: Store) -> FastAPI:
 
     @app.get("/events.{fmt}", include_in_schema=False)
     def events_file(
-        fmt: Literal["csv", "xlsx"],
-        agency: str | None = None,
-        kind: str | None = None,
-        product: str | None = None,
-        brand: str | None = None,
-        since: dt.date | None = None,
-        until: dt.date | None = None,
-        news: str = Query("news", pattern="^(news|history|all)$"),
+        fmt: Literal["csv", "xlsx"], shown: Annotated[EventParams, Depends()]
     ) -> Response:
         """The filtered list of /events as a CSV or XLSX file."""
-        query = api.event_query(store, agency, kind, product, brand, since, until, news)
-        return _download(store, fmt, query)
+        return _download(store, fmt, shown.query(store))
 
     @app.get("/upcoming", response_class=HTMLResponse, include_in_schema=False)
     def upcoming(days: int = Query(90, ge=1, le=3650)) -> HTMLResponse:
         from ..reports import upcoming as coming
 
-        rows = store.events(kind="expected_date")
-        ids = sorted({r.product_id for r in rows if r.product_id is not None})
-        others = store.events(product_ids=ids, exclude_kind="expected_date") if ids else []
         today = dt.datetime.now(dt.UTC).date()
         found = [_row(r) | {"overdue": bool(r.event_date and r.event_date < today)}
-                 for r in coming([*rows, *others], today, days)]  # fmt: skip
+                 for r in coming(store.expected_dates(), today, days)]  # fmt: skip
         return page("upcoming.html", rows=found, days=days)
 
     @app.get("/sources", response_class=HTMLResponse, include_in_schema=False)
@@ -181,11 +162,32 @@ def create_app(config: Config, store: Store) -> FastAPI:
         return page("documents.html", documents=api.documents(config, store))
 
     api.mount(app, config, store)
-    errors(app, page, store)
+    errors(app, page)
     return app
 
 
-def errors(app: FastAPI, page: Any, store: Store) -> None:
+@dataclass
+class EventParams:
+    """The filters of /events, as its form and its downloads take them (one declaration)."""
+
+    agency: str | None = None
+    kind: str | None = None
+    product: str | None = None
+    brand: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    news: str = Query("news", pattern="^(news|history|all)$")
+
+    def query(self, store: Store) -> EventFilter:
+        return api.event_query(store, self.agency, self.kind, self.product, self.brand,
+                               self.since, self.until, self.news)  # fmt: skip
+
+    def form(self) -> dict[str, Any]:
+        """The values as the form shows them again ("" for none)."""
+        return {k: "" if v is None else v for k, v in dataclasses.asdict(self).items()}
+
+
+def errors(app: FastAPI, page: Any) -> None:
     """A page a browser asked for fails as a page ("no product known by that name; did you
     mean selinexor?"); the API answers JSON, as FastAPI does."""
     from fastapi.exception_handlers import (

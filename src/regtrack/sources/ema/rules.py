@@ -14,6 +14,8 @@ from ...model import DateKind, EventDraft, EventKind, Observation, ParseResult
 from .columns import COLUMNS
 
 AUTHORISED = "Authorised"
+#: A CHMP opinion adopted, the Commission's decision still to come.
+OPINION = "Opinion"
 ENDED = {"Withdrawn": "withdrawn", "Lapsed": "lapsed", "Expired": "expired", "Revoked": "revoked"}
 APPLICATION_WITHDRAWN = {"Application withdrawn", "Withdrawn from rolling review"}
 PROCEDURE_TYPES = {
@@ -55,7 +57,7 @@ def expected_decision(obs: Observation, result: ParseResult) -> EventDraft | Non
     67 days of the opinion (approximate); the authorisation, when it comes, follows it."""
     f = obs.fields
     outcome = (f.get("opinion_status") or "").lower()
-    if f["status"] != "Opinion" or outcome != "positive" or not f.get("opinion_date"):
+    if f["status"] != OPINION or outcome != "positive" or not f.get("opinion_date"):
         return None
     due = dt.date.fromisoformat(f["opinion_date"]) + dt.timedelta(days=COMMISSION_DAYS)
     return EventDraft(
