@@ -147,13 +147,13 @@ def test_failure_in_the_middle_of_a_write_loses_nothing(
     with store.transaction() as tx:
         before_state = tx.known("ema")
 
-    original = Writer.apply
+    original = Writer.write
 
     def apply_then_fail(self: Writer, *args: Any, **kwargs: Any) -> Any:
         original(self, *args, **kwargs)  # state and events written inside the transaction...
         raise StoreError("disk full (simulated)")  # ...then the database gives up
 
-    monkeypatch.setattr(Writer, "apply", apply_then_fail)
+    monkeypatch.setattr(Writer, "write", apply_then_fail)
     with pytest.raises(StoreError, match="disk full"):
         replay(store, small_config, ema_reports["2024-11-21.json"])
     monkeypatch.undo()

@@ -6,7 +6,6 @@ import datetime as dt
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlmodel import Session, func, select
@@ -22,10 +21,10 @@ from regtrack.model import (
     EventKind,
     NameKind,
     Observation,
-    ParseResult,
     ProductName,
     Snapshot,
 )  # fmt: skip
+from regtrack.plan import Where, plan
 from regtrack.store import Store
 
 NEXPOVIO = (ProductName("Nexpovio", NameKind.BRAND, "EU"), ProductName("selinexor", NameKind.INN))
@@ -52,7 +51,9 @@ def write(store: Store, drafts: list[EventDraft], content: bytes = b"[]") -> lis
     with store.transaction() as tx:
         snap = tx.add_snapshot(snapshot(content), content)
         known = tx.known("ema")
-        return list(tx.apply("ema", "EMA", snap, ParseResult([obs], "test"), detection, known))
+        assert snap.id is not None
+        where = Where("ema", "EMA", snap.id, snap.url, snap.fetched_at)
+        return list(tx.write(plan(detection, known, where)))
 
 
 def test_document_bytes_are_stored_once_per_hash_and_compressed(store: Store) -> None:
@@ -225,7 +226,7 @@ def test_a_bulk_load_rebuilds_the_event_indexes_in_its_transaction(
     from regtrack.model import Event
     from regtrack.poll import poll
     from regtrack.sources.ema import EMAReport
-    from regtrack.store import bulk, writer
+    from regtrack.store import bulk
 
     def indexes() -> set[str]:
         with sqlite_store.engine.connect() as conn:
@@ -239,25 +240,18 @@ def test_a_bulk_load_rebuilds_the_event_indexes_in_its_transaction(
     report = Path(__file__).parent / "data" / "ema" / "report_2024-09-01.json"
     source = EMAReport.from_config(small_config)
 
-    real = writer.bulk_insert
-    during: list[set[str]] = []  # the event indexes while its rows go in
-
-    def broken(connection: Any, model: Any, rows: Any) -> None:
-        if model is Event:
-            during.append(set(connection.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event'"
-            ).scalars()))  # fmt: skip
-            raise StoreError("the disk is full")
-        real(connection, model, rows)
-
-    monkeypatch.setattr(writer, "bulk_insert", broken)
-    with pytest.raises(StoreError):
+    # A database failure in the middle of the load: a trigger aborts one row's insert.
+    with sqlite_store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER fail BEFORE INSERT ON event WHEN NEW.reference = "
+            "(SELECT MAX(reference) FROM recordstate) BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    with pytest.raises(StoreError, match="disk full"):
         poll(sqlite_store, source, None, from_file=report)
-    # Only the natural key's index was left while the rows went in; all are back after.
-    assert during == [{"sqlite_autoindex_event_1"}]
+    # The old indexes are back, and nothing of the failed load is stored.
     assert indexes() == before and sqlite_store.events() == []
-    monkeypatch.undo()
-    monkeypatch.setattr(bulk, "REBUILD_FROM", 1)
+    with sqlite_store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER fail")
     (outcome,) = poll(sqlite_store, source, None, from_file=report)
     assert outcome.status == "changed" and len(sqlite_store.events()) == len(outcome.events) > 0
     assert indexes() == before

@@ -19,6 +19,7 @@ from .errors import ShapeError
 from .fetch import Document
 from .follow import followed
 from .model import EventDraft, Link, ParseResult, Snapshot
+from .plan import Where, plan
 from .sources.base import Source
 from .store import Store, Writer
 
@@ -201,10 +202,11 @@ def _parse_and_apply(
     progress(f"{source.name}: storing {len(detection.upserts):,} records, "
              f"{len(detection.events):,} events")  # fmt: skip
     _settle(tx, snapshot, document, result=result)
-    stored = tx.apply(
-        source.name, source.agency.value, snapshot, result, detection, known, links=links,
-        digests=observed,
-    )  # fmt: skip
+    assert snapshot.id is not None
+    where = Where(source.name, source.agency.value, snapshot.id, snapshot.url, snapshot.fetched_at)
+    parsed = {obs.reference: obs for obs in result.observations}
+    writes = plan(detection, known, where, links=links, digests=observed, parsed=parsed)
+    stored = tx.write(writes)
     return PollOutcome(
         source.name,
         document.url,

@@ -8,8 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
-import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -32,61 +31,68 @@ COPY_FROM = 200
 
 
 def bulk_insert(
-    connection: Connection, model: type[SQLModel], rows: Iterable[dict[str, Any]]
+    connection: Connection,
+    model: type[SQLModel],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
 ) -> None:
-    """Insert rows whose keys are all new, streamed: one COPY on PostgreSQL (a register's
-    165,000 events; the server stores rows while the rest are still being built), one
-    executemany of row tuples on SQLite. A few rows go as a plain executemany. All inside
-    the current transaction; `rows` may be a generator (memory stays a batch)."""
+    """Insert rows whose keys are all new, each a sequence of values in `columns`' order,
+    streamed: one COPY on PostgreSQL (a register's 165,000 events; the server stores rows
+    while the rest are still being built), one executemany on SQLite. A few rows go as a
+    plain executemany. All inside the current transaction; `rows` may be a generator (memory
+    stays a batch)."""
     stream = iter(rows)
     first = list(itertools.islice(stream, COPY_FROM))
     if not first:
         return
     dialect = connection.dialect.name
     if len(first) < COPY_FROM or dialect not in ("sqlite", "postgresql"):
-        connection.execute(insert(model), first)
+        named = [dict(zip(columns, row, strict=True)) for row in first]
+        connection.execute(insert(model), named)
         # (Only a dialect without a bulk path gets more rows here, a batch at a time.)
         while batch := list(itertools.islice(stream, BATCH)):
-            connection.execute(insert(model), batch)
+            connection.execute(insert(model), [dict(zip(columns, r, strict=True)) for r in batch])
     elif dialect == "sqlite":
-        _sqlite_executemany(connection, model, list(first[0]), itertools.chain(first, stream))
+        _sqlite_executemany(connection, model, columns, itertools.chain(first, stream))
     else:
-        _postgresql_copy(connection, model, list(first[0]), itertools.chain(first, stream))
+        _postgresql_copy(connection, model, columns, itertools.chain(first, stream))
 
 
 def _postgresql_copy(
     connection: Connection,
     model: type[SQLModel],
-    columns: list[str],
-    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
 ) -> None:
     from psycopg.types.json import Json
 
     table = model.__table__  # type: ignore[attr-defined]
-    as_json = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    as_json = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
     quoted = ", ".join(f'"{c}"' for c in columns)
     raw: Any = connection.connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
         for row in rows:
-            copy.write_row([Json(row[c], dumps=dumps) if c in as_json else row[c] for c in columns])
+            out = list(row)
+            for i in as_json:
+                out[i] = Json(out[i], dumps=dumps)
+            copy.write_row(out)
 
 
 def _sqlite_executemany(
     connection: Connection,
     model: type[SQLModel],
-    columns: list[str],
-    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
 ) -> None:
-    """Row tuples handed straight to sqlite3, in the forms SQLAlchemy itself stores (ISO
-    text for dates and times in UTC, JSON text): SQLAlchemy's per-row work was half of
-    writing a register."""
+    """Rows handed straight to sqlite3, in the forms SQLAlchemy itself stores (ISO text for
+    dates and times in UTC, JSON text): SQLAlchemy's per-row work was half of writing a
+    register."""
     table = model.__table__  # type: ignore[attr-defined]
-    get = operator.itemgetter(*columns)
     convert = [(i, f) for i, name in enumerate(columns) if (f := _to_sqlite(table.c[name].type))]
 
     def values() -> Iterator[list[Any]]:
         for row in rows:
-            out = list(get(row))
+            out = list(row)
             for i, f in convert:
                 if out[i] is not None:
                     out[i] = f(out[i])

@@ -16,7 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ..config import ProductConfig
-from ..detect import Detection, Known, fingerprint, refine
+from ..detect import Known, refine
 from ..model import (
     Blob,
     Event,
@@ -29,7 +29,8 @@ from ..model import (
     SourceHealth,
     utcnow,
 )
-from ..names import clean_name, clean_text, normalise
+from ..names import normalise
+from ..plan import EVENT_COLUMNS, WritePlan, as_row
 from .bulk import bulk_insert, indexes_rebuilt
 from .jobs import JobWrites
 from .outbox import OutboxWrites
@@ -62,11 +63,6 @@ def _parsed(result: ParseResult | None, error: str | None) -> dict[str, Any]:
     if result is not None:
         values |= {"document_kind": result.document_kind, "generated_at": result.generated_at}
     return values
-
-
-def brand_of(names: Sequence[ProductName]) -> str | None:
-    """The first brand name among a record's names."""
-    return next((clean_name(n.name) for n in names if n.kind == NameKind.BRAND), None)
 
 
 class Writer(Reader, OutboxWrites, JobWrites):
@@ -165,117 +161,71 @@ class Writer(Reader, OutboxWrites, JobWrites):
     def clear_state(self, source: str) -> None:
         self.session.execute(delete(RecordState).where(col(RecordState.source) == source))
 
-    def apply(
-        self,
-        source: str,
-        agency: str,
-        snapshot: Snapshot,
-        result: ParseResult,
-        detection: Detection,
-        known: Mapping[str, Known],
-        links: Mapping[str, str | None] | None = None,
-        digests: Mapping[str, str] | None = None,
-    ) -> list[tuple[EventDraft, bool]]:
-        """Write one document's state and events; returns the events new to the store.
-        `known` is what `known` returned for this source in this transaction; `digests`,
-        the fingerprints of the parsed records' fields (reused for records not merged)."""
-        assert snapshot.id is not None
-        now = snapshot.fetched_at
-        existing = {ref: k.product_id for ref, k in known.items() if k.product_id is not None}
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        self.products.prepare(
-            [n for obs in detection.upserts for n in obs.names]
-            + [n for draft, _ in detection.events for n in draft.names]
-        )
-        parsed = {obs.reference: obs for obs in result.observations} if digests else {}
-        # Product ids by names tuple, keyed by the tuple's identity: a record's drafts share
-        # its tuple, so a register's 165,000 events are resolved once per record (hashing
-        # their tuples of names cost more than resolving them).
-        resolved: dict[int, int] = {}
-        for obs in detection.upserts:
-            # The digest taken at parse time, unless detection merged the record.
-            reused = (
-                digests.get(obs.reference) if digests and parsed.get(obs.reference) is obs else None
-            )
-            row = {"fields": obs.fields, "digest": reused or fingerprint(obs.fields),
-                   "updated_at": now, "snapshot_id": snapshot.id}  # fmt: skip
-            if obs.reference in existing:
-                updates.append({"ref": obs.reference, "present": True, **row})
-            else:
-                pid = resolved[id(obs.names)] = self.products.resolve(obs.names, origin=source)
-                existing[obs.reference] = pid
-                inserts.append(
-                    {"source": source, "reference": obs.reference, "product_id": pid,
-                     "first_seen_at": now, "present": True, **row}
-                )  # fmt: skip
-        # Each event names its product and its brand as its document does: the draft's
-        # names, else those of the record it belongs to (both once per names tuple).
-        record_brand = {obs.reference: brand_of(obs.names) for obs in detection.upserts}
-        branded = {id(obs.names): record_brand[obs.reference] for obs in detection.upserts}
-        pids, brands = [], []
-        for d, _ in detection.events:
-            record = d.record or d.reference
-            key = id(d.names)
-            if not d.names:
-                pids.append(existing[record])
-            else:
-                if key not in resolved:
-                    resolved[key] = self.products.resolve(d.names, origin=source)
-                pids.append(resolved[key])
-            if key not in branded:
-                branded[key] = brand_of(d.names)
-            brands.append(branded[key] or record_brand.get(record))
+    def write(self, plan: WritePlan) -> list[tuple[EventDraft, bool]]:
+        """Execute one document's plan (see `regtrack.plan`): products resolved from names,
+        record states inserted and updated, events inserted or, when stored already,
+        refined. Returns the events new to the store."""
+        where = plan.where
+        self.products.prepare([n for names in plan.names for n in names])
+        provisional = [self.products.resolve(names, origin=where.source) for names in plan.names]
         ids = self.products.flush()
-        for state in inserts:
-            state["product_id"] = ids.get(state["product_id"], state["product_id"])
+        products = [ids.get(pid, pid) for pid in provisional]
+        self._write_records(plan, products)
         connection = self.session.connection()
-        bulk_insert(connection, RecordState, inserts)
-        updates += [{"ref": ref, "present": False} for ref in detection.vanished]
+        # Which of these events are stored already, asked before anything is inserted: once
+        # rows go in, PostgreSQL's statistics of the table are stale for the rest of the
+        # transaction and it would plan each lookup as a scan of the whole table.
+        existing = self._event_ids(where.agency, {d.reference for d, _ in plan.events})
+        stored: list[bool] = []
+        again: dict[int, tuple[Any, ...]] = {}  # id of a stored event -> its new report
+
+        def fresh() -> Iterator[tuple[Any, ...]]:
+            for (draft, _), row in zip(plan.events, plan.event_rows(products), strict=True):
+                eid = existing.get((draft.reference, draft.key))
+                stored.append(eid is None)
+                if eid is None:
+                    yield row
+                else:
+                    again[eid] = row
+
+        with indexes_rebuilt(connection, Event, len(plan.events)):
+            bulk_insert(connection, Event, EVENT_COLUMNS, fresh())
+        self._refine(again)
+        return [event for event, new in zip(plan.events, stored, strict=True) if new]
+
+    def _write_records(self, plan: WritePlan, products: Sequence[int]) -> None:
+        """Record states: new ones inserted with their product, known ones updated, vanished
+        ones marked absent."""
+        where = plan.where
+        now, snapshot_id = where.detected_at, where.snapshot_id
+        resolved = iter(products)
+        inserts, updates = [], []
+        for record in plan.records:
+            row = {"fields": record.fields, "digest": record.digest, "updated_at": now,
+                   "snapshot_id": snapshot_id}  # fmt: skip
+            if record.product is not None:
+                updates.append({"ref": record.reference, "present": True, **row})
+            else:
+                inserts.append(
+                    {"source": where.source, "reference": record.reference, "present": True,
+                     "product_id": next(resolved), "first_seen_at": now, **row}
+                )  # fmt: skip
+        connection = self.session.connection()
+        if inserts:
+            bulk_insert(connection, RecordState, tuple(inserts[0]), map(tuple, map(
+                dict.values, inserts)))  # fmt: skip
+        updates += [{"ref": ref, "present": False} for ref in plan.vanished]
         for present in (True, False):
             batch = [u for u in updates if u["present"] is present]
             if batch:
                 values: dict[str, Any] = {k: bindparam(k) for k in batch[0] if k != "ref"}
                 stmt = (
                     update(RecordState)
-                    .where(col(RecordState.source) == source)
+                    .where(col(RecordState.source) == where.source)
                     .where(col(RecordState.reference) == bindparam("ref"))
                     .values(**values)
                 )
                 connection.execute(stmt, batch)
-        # Which of these events are stored already, asked before anything is inserted: once
-        # rows go in, PostgreSQL's statistics of the table are stale for the rest of the
-        # transaction and it would plan each lookup as a scan of the whole table.
-        existing_keys = self._event_ids(agency, {d.reference for d, _ in detection.events})
-        stored: set[tuple[str, str]] = set()
-        again: dict[int, dict[str, Any]] = {}  # id of a stored event -> its new report
-        linked = links or {}
-
-        def fresh() -> Iterator[dict[str, Any]]:
-            # Built as the database takes them (a register's first poll has 165,000): an
-            # event whose natural key is stored already is set aside, to refine.
-            for (draft, backfill), pid, brand in zip(detection.events, pids, brands, strict=True):
-                row = {
-                    "agency": agency, "kind": draft.kind.value, "reference": draft.reference,
-                    "brand": brand, "discriminator": draft.key, "event_date": draft.event_date,
-                    "date_kind": draft.date_kind.value, "date_approximate": draft.date_approximate,
-                    "published_at": draft.published_at, "detected_at": now, "source": source,
-                    "source_url": snapshot.url, "evidence": clean_text(draft.evidence),
-                    "link": linked.get(draft.record or draft.reference),
-                    "details": draft.details, "backfill": backfill, "snapshot_id": snapshot.id,
-                    "product_id": ids.get(pid, pid),
-                }  # fmt: skip
-                key = (draft.reference, draft.key)
-                if key in existing_keys:
-                    again[existing_keys[key]] = row
-                else:
-                    stored.add(key)
-                    yield row
-
-        with indexes_rebuilt(connection, Event, len(detection.events)):
-            bulk_insert(connection, Event, fresh())
-        self._refine(again)
-        return [(d, b) for d, b in detection.events if (d.reference, d.key) in stored]
 
     def _event_ids(self, agency: str, references: set[str]) -> dict[tuple[str, str], int]:
         """(reference, discriminator) -> id of the stored events of these references."""
@@ -288,14 +238,14 @@ class Writer(Reader, OutboxWrites, JobWrites):
             found |= {(r, disc): eid for r, disc, eid in rows if eid is not None}
         return found
 
-    def _refine(self, again: Mapping[int, dict[str, Any]]) -> None:
+    def _refine(self, again: Mapping[int, tuple[Any, ...]]) -> None:
         """A second report of stored events: what it adds (`detect.refine`) is written."""
         ids = sorted(again)
         connection = self.session.connection()
         for start in range(0, len(ids), CHUNK):
             for old in connection.execute(_REFINED, {"ids": ids[start : start + CHUNK]}):
                 stored_row = old._asdict()
-                change = refine(stored_row, again[stored_row["id"]])
+                change = refine(stored_row, as_row(again[stored_row["id"]]))
                 if change:
                     stmt = update(Event).where(col(Event.id) == stored_row["id"]).values(**change)
                     connection.execute(stmt)
