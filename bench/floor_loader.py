@@ -5,7 +5,7 @@ into a store regtrack created empty (so the same tables and indexes): one produc
 aliases per active ingredient and brand, one record state per application holding its
 submissions as JSON, one event per submission with its evidence text and details. Like
 regtrack's bulk path, it builds the event table's secondary indexes after the rows. It skips
-what a loader would not do: no rules beyond "ORIG is an authorisation", no fingerprints.
+what a loader would not do: no rules beyond "ORIG is an authorisation".
 Run: python bench/floor_loader.py STORE.db RELEASE.zip
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import sqlite3
@@ -32,6 +33,21 @@ def main() -> None:
         apps = table(archive, "Applications.txt")
         subs = table(archive, "Submissions.txt")
         prods = table(archive, "Products.txt")
+        marketed = table(archive, "MarketingStatus.txt")
+        joined = table(archive, "Join_Submission_ActionTypes_Lookup.txt")
+        classes = {
+            r["SubmissionClassCodeID"]: r for r in table(archive, "SubmissionClass_Lookup.txt")
+        }
+        statuses = {r["MarketingStatusID"]: r["MarketingStatusDescription"]
+                    for r in table(archive, "MarketingStatus_Lookup.txt")}  # fmt: skip
+        actions = {r["ActionTypes_LookupID"]: r["ActionTypes_LookupDescription"]
+                   for r in table(archive, "ActionTypes_Lookup.txt")}  # fmt: skip
+    status_of = {(r["ApplNo"], r["ProductNo"]): statuses.get(r["MarketingStatusID"])
+                 for r in marketed}  # fmt: skip
+    action_ids: dict[tuple[str, str, str], list[int]] = {}
+    for r in joined:
+        key = (r["ApplNo"], r["SubmissionType"], r["SubmissionNo"])
+        action_ids.setdefault(key, []).append(int(r["ActionTypes_LookupID"]))
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     today = dt.date.today().isoformat()
     products: dict[str, list[dict[str, str]]] = {}
@@ -73,18 +89,31 @@ def main() -> None:
         for s in submissions.get(number, []):
             key = f"{s['SubmissionType']}-{s['SubmissionNo']}"
             day = s["SubmissionStatusDate"][:10] or None
-            details = {"submission": key, "class": s["SubmissionClassCodeID"],
-                       "priority": s["ReviewPriority"]}  # fmt: skip
-            held[key] = {"status": s["SubmissionStatus"], "date": day, **details}
+            cls = classes.get(s["SubmissionClassCodeID"], {})
+            ids = action_ids.get((number, s["SubmissionType"], s["SubmissionNo"]), [])
+            words = [actions.get(str(i), "") for i in ids]
+            details = {"submission": key, "class": cls.get("SubmissionClassCode"),
+                       "priority": s["ReviewPriority"], "action_types": ids}  # fmt: skip
+            held[key] = {"status": s["SubmissionStatus"], "date": day, "class": details["class"],
+                         "class_description": cls.get("SubmissionClassCodeDescription"),
+                         "priority": s["ReviewPriority"], "action_types": ids, "actions": words}  # fmt: skip
             evidence = (f"Drugs@FDA data files (release of {today}): {reference} {key}: status "
-                        f"{s['SubmissionStatus']} on {day}; review priority {s['ReviewPriority']}")  # fmt: skip
+                        f"{s['SubmissionStatus']} on {day}; class {details['class']} "
+                        f"({held[key]['class_description']}); review priority "
+                        f"{s['ReviewPriority']}; action types: {', '.join(words)}")  # fmt: skip
             kind = "authorisation" if s["SubmissionType"] == "ORIG" else "variation"
             events.append(("FDA", kind, reference, brand, key, day, "decision", False, None, now,
                            "fda", "https://www.fda.gov/media/89850/download", link, evidence,
                            json.dumps(details), True, pid))  # fmt: skip
         fields = {"reference": reference, "appl_no": number, "appl_type": app["ApplType"],
-                  "sponsor": app["SponsorName"], "submissions": held}  # fmt: skip
-        records.append(("fda", number, pid, json.dumps(fields), "", True, now, now))
+                  "sponsor": app["SponsorName"], "submissions": held,
+                  "products": {p["ProductNo"]: {"name": p["DrugName"],
+                               "ingredient": p["ActiveIngredient"],
+                               "status": status_of.get((number, p["ProductNo"]))}
+                               for p in names}}  # fmt: skip
+        text = json.dumps(fields, sort_keys=True)
+        digest = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        records.append(("fda", number, pid, json.dumps(fields), digest, True, now, now))
     conn.executemany(
         "INSERT INTO recordstate (source, reference, product_id, fields, digest, present, "
         "first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -33,22 +33,36 @@ DETAILS = ("outcome", "conditional", "accelerated", "exceptional", "procedure", 
 
 
 def inputs() -> list[Path]:
+    """Every recorded input: a file, or a folder (a release's tables, zipped as the body
+    publishes them), each one case."""
     return sorted(
         p
         for body in BODIES
         for p in (DATA / body).iterdir()
-        if p.is_file() and not p.name.endswith(".expected.json") and p.stem not in OTHER
+        if not p.name.endswith(".expected.json") and p.stem not in OTHER
     )
 
 
+def content_of(path: Path) -> bytes:
+    """A file's bytes; a folder's files as the zip its body publishes, dated by the folder's
+    name (`release_2024-06-04`)."""
+    if path.is_file():
+        return path.read_bytes()
+    from .fda_zip import build
+
+    released = dt.date.fromisoformat(path.name.rsplit("_", 1)[-1])
+    return build(sorted(f for f in path.iterdir() if f.is_file()), released)
+
+
 def expected_path(path: Path) -> Path:
-    return path.with_name(f"{path.stem}.expected.json")
+    name = path.name if path.is_dir() else path.stem
+    return path.with_name(f"{name}.expected.json")
 
 
 def read(path: Path) -> dict[str, Any]:
     """What the source of the input's folder reads from it, as data."""
     source = sources.get(path.parent.name, CONFIG)
-    content = path.read_bytes()
+    content = content_of(path)
     kind = source.sniff(content)
     if kind is None:
         return {"error": "not a document this source reads"}

@@ -558,3 +558,29 @@ def test_a_full_disk_is_one_line_naming_the_database_and_loses_nothing(tmp_path:
     assert "\n" not in message and f"SQLite file {path}" in message and "full" in message
     store.engine.dispose()
     assert len(Store.open(f"sqlite:///{path}").events()) == before
+
+
+def test_outbox_resend_sends_that_one_message_again_and_names_a_missing_one(
+    tmp_path: Path,
+) -> None:
+    """`outbox --resend N` reads message N alone, hands it to the mail backend (files here),
+    marks it sent; an id the outbox does not hold is one line, exit 1."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "r.db"}"\n'
+        f'[mail]\nbackend = "file"\ndirectory = "{tmp_path / "mail"}"\n'
+    )
+    store = Store.open(f"sqlite:///{tmp_path / 'r.db'}")
+    number = _one_message(store, "lead@example.org")
+    result = CliRunner().invoke(cli, ["--config", str(config), "outbox", "--resend", str(number)])
+    assert result.exit_code == 0, result.output
+    assert f"message {number} sent again" in result.output
+    (written,) = (tmp_path / "mail").rglob("*.eml")
+    assert b"lead@example.org" in written.read_bytes()
+    with store.reading() as read:
+        message = read.message(number)
+    assert message is not None and message.state == "sent" and message.attempts == 1
+
+    missing = CliRunner().invoke(cli, ["--config", str(config), "outbox", "--resend", "999"])
+    assert missing.exit_code == 1
+    assert missing.stderr.strip() == "Error: no message 999 in the outbox"

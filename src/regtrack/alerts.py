@@ -114,8 +114,8 @@ class Alerts:
         self._tracking(now, out, dry_run=dry_run)
         used = {s.frequency for r in self.config.recipients for s in r.subscriptions}
         for frequency in [f for f in frequencies if f in used]:
-            with self.store.transaction() as tx:
-                last = tx.last_window_end(frequency)
+            with self.store.reading() as read:
+                last = read.last_window_end(frequency)
             for start, end in windows(frequency, last, now, self.config.mail):
                 self._window(frequency, start, end, out, dry_run=dry_run)
         return out
@@ -127,8 +127,8 @@ class Alerts:
         news since the last window of that frequency (or one period back), rendered, stored
         nowhere. The window's start, and the messages as text."""
         self._resolve_all()
-        with self.store.transaction() as tx:
-            last = tx.last_window_end(frequency)
+        with self.store.reading() as read:
+            last = read.last_window_end(frequency)
         start = last or now - PERIODS[frequency]
         out = Round()
         self._window(frequency, start, now, out, dry_run=True, only=email)
@@ -147,8 +147,8 @@ class Alerts:
         candidates = self.store.events(
             detected_after=start - GRACE, detected_by=end, backfill=False
         )
-        with self.store.transaction() as tx:
-            done = tx.notified(frequency, [e.id for e in candidates])
+        with self.store.reading() as read:
+            done = read.notified(frequency, [e.id for e in candidates])
         events = [e for e in candidates if e.id not in done]
         history = (
             self.store.events(detected_after=start - GRACE, detected_by=end, backfill=True)
@@ -246,8 +246,8 @@ class Alerts:
     def _tracking(self, now: dt.datetime, out: Round, *, dry_run: bool) -> None:
         """One "now tracking" summary per person and newly followed product, with its history."""
         for recipient in self.config.recipients:
-            with self.store.transaction() as tx:
-                done = tx.tracked_products(recipient.email)
+            with self.store.reading() as read:
+                done = read.tracked_products(recipient.email)
             for sub in recipient.subscriptions:
                 for product_id in sorted(self._products(sub) - done):
                     events = self.store.events(product_id=product_id)

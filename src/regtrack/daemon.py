@@ -23,7 +23,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from .errors import StoreError
-from .model import utcnow
+from .model import JobOutcome, utcnow
 from .schedule import Job, JobResult, retry_at
 from .store import Store
 
@@ -70,7 +70,7 @@ class Runner:
         if not claimed:
             log.info("%s: not due, or running on another server", job.id, extra={"job": job.id})
             return None
-        result = JobResult("interrupted", ok=False)
+        result = JobResult(JobOutcome.INTERRUPTED.value, ok=False)
         try:
             result = job.run()
         except StoreError as err:  # the database (busy, full, gone): a failure, not a crash
@@ -83,7 +83,7 @@ class Runner:
             level = logging.INFO if result.ok else logging.WARNING
             log.log(level, "%s: %s", job.id, result, extra=_extra(job, result))
         finally:
-            state = "ok" if result.ok else "failed"
+            state = (JobOutcome.OK if result.ok else JobOutcome.FAILED).value
             try:
                 self._patiently(
                     job, "release", lambda tx: tx.release_job(job.id, self.owner, utcnow(), state)
@@ -150,7 +150,7 @@ class Runner:
 
 def _extra(job: Job, result: JobResult, status: str | None = None) -> dict[str, Any]:
     """Structured fields of a job's log line (shown by --log-format json)."""
-    state = status or ("ok" if result.ok else "failed")
+    state = status or (JobOutcome.OK if result.ok else JobOutcome.FAILED).value
     return {"job": job.id, "status": state, "fields": result.fields}
 
 

@@ -19,6 +19,7 @@ from time import monotonic
 from .config import MailConfig
 from .errors import MailError
 from .mail import Backend, ChannelBackend, FileBackend
+from .model import OutboxState
 from .store import Store
 
 
@@ -45,10 +46,10 @@ def _elapsed() -> dt.timedelta:
 def deliver(store: Store, backend: Backend, mail: MailConfig, now: dt.datetime) -> Delivery:
     out = Delivery()
     started = _elapsed()
-    with store.transaction() as tx:
+    with store.reading() as read:
         claimed = [
             m
-            for m in tx.messages_in("claimed")
+            for m in read.messages_in(OutboxState.CLAIMED)
             if m.claimed_at is None or m.claimed_at < now - CLAIM_GRACE
         ]
     for message in claimed:
@@ -56,12 +57,12 @@ def deliver(store: Store, backend: Backend, mail: MailConfig, now: dt.datetime) 
         known = backend.delivered(message.message_id)
         with store.transaction() as tx:
             if known is True:
-                tx.set_message(message.id, state="sent", sent_at=now)
+                tx.set_message(message.id, state=OutboxState.SENT.value, sent_at=now)
             elif known is False:
-                tx.set_message(message.id, state="pending", next_attempt_at=now)
+                tx.set_message(message.id, state=OutboxState.PENDING.value, next_attempt_at=now)
         out.uncertain += known is None
-    with store.transaction() as tx:
-        due = tx.due_messages(now)
+    with store.reading() as read:
+        due = read.due_messages(now)
     for message in due:
         assert message.id is not None
         with store.transaction() as tx:  # committed before the hand-over
@@ -93,7 +94,7 @@ def deliver(store: Store, backend: Backend, mail: MailConfig, now: dt.datetime) 
             with store.transaction() as tx:
                 tx.set_message(
                     message.id,
-                    state="failed" if failed else "pending",
+                    state=(OutboxState.FAILED if failed else OutboxState.PENDING).value,
                     last_error=str(err),
                     next_attempt_at=now + wait,
                 )
@@ -101,7 +102,7 @@ def deliver(store: Store, backend: Backend, mail: MailConfig, now: dt.datetime) 
             out.retried += not failed
             continue
         with store.transaction() as tx:
-            tx.set_message(message.id, state="sent", sent_at=now, last_error=None)
+            tx.set_message(message.id, state=OutboxState.SENT.value, sent_at=now, last_error=None)
         out.sent += 1
     return out
 
@@ -119,16 +120,15 @@ def _fallback(mail: MailConfig, content: bytes, err: MailError) -> None:
 
 def resend(store: Store, backend: Backend, message_id: int, now: dt.datetime) -> None:
     """Send one stored message again (after an operator checked it had not arrived)."""
-    with store.transaction() as tx:
-        everything = [
-            m for state in ("claimed", "failed", "sent", "pending") for m in tx.messages_in(state)
-        ]
-    message = next((m for m in everything if m.id == message_id), None)
+    with store.reading() as read:
+        message = read.message(message_id)
     if message is None:
         raise MailError(f"no message {message_id} in the outbox")
     backend.send(_email(message.content))
     with store.transaction() as tx:
-        tx.set_message(message_id, state="sent", sent_at=now, attempts=message.attempts + 1)
+        tx.set_message(
+            message_id, state=OutboxState.SENT.value, sent_at=now, attempts=message.attempts + 1
+        )
 
 
 def _email(content: bytes) -> EmailMessage:

@@ -96,6 +96,24 @@ OUTCOME_WORDS = {
 }
 
 
+class OutboxState(StrEnum):
+    """Where a composed message is: pending -> claimed (just before handing it over) -> sent;
+    failed after its last attempt. Left claimed by a crash, it is uncertain."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    FAILED = "failed"
+    SENT = "sent"
+
+
+class JobOutcome(StrEnum):
+    """How a scheduled job's last run ended."""
+
+    OK = "ok"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
 class DateKind(StrEnum):
     DECISION = "decision"
     OPINION = "opinion"
@@ -350,7 +368,7 @@ class OutboxMessage(SQLModel, table=True):
     recipient: str
     subject: str
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    state: str = Field(default="pending", index=True)
+    state: str = Field(default=OutboxState.PENDING.value, index=True)
     created_at: dt.datetime = Field(default_factory=utcnow)
     claimed_at: dt.datetime | None = None
     sent_at: dt.datetime | None = None

@@ -11,7 +11,7 @@ from typing import Any
 
 from .config import Config
 from .emails import Renderer, stable_id
-from .model import EventKind
+from .model import EventKind, OutboxState
 from .store import Store
 
 Condition = tuple[str, str]  # (source, condition)
@@ -42,12 +42,12 @@ def conditions(config: Config, store: Store, now: dt.datetime) -> dict[Condition
         old = staleness(config, health, now)
         if old:
             on[(health.source, "stale document")] = old
-    with store.transaction() as tx:
-        for message in tx.messages_in("failed"):
+    with store.reading() as read:
+        for message in read.messages_in(OutboxState.FAILED):
             on[("mail", f"failed {message.message_id}")] = (
                 f"to {message.recipient}, '{message.subject}': {message.last_error}"
             )
-        for message in tx.messages_in("claimed"):
+        for message in read.messages_in(OutboxState.CLAIMED):
             on[("mail", f"uncertain {message.message_id}")] = (
                 f"to {message.recipient}, '{message.subject}' (outbox id {message.id}) may not "
                 "have arrived after an interruption: check, then "
@@ -59,8 +59,8 @@ def conditions(config: Config, store: Store, now: dt.datetime) -> dict[Condition
 def operator_round(config: Config, store: Store, renderer: Renderer, now: dt.datetime) -> list[str]:
     """Compose alerts for what changed since the last round; returns their subjects."""
     current = conditions(config, store, now)
-    with store.transaction() as tx:
-        states = tx.operator_states()
+    with store.reading() as read:
+        states = read.operator_states()
     changes: list[dict[str, Any]] = []
     for key, detail in current.items():
         state = states.get(key)
@@ -122,8 +122,8 @@ def operator_round(config: Config, store: Store, renderer: Renderer, now: dt.dat
 
 def _removed(store: Store) -> list[dict[str, Any]]:
     events = store.events(kind=EventKind.RECORD_REMOVED.value, backfill=False)
-    with store.transaction() as tx:
-        done = tx.notified("operator", [e.id for e in events])
+    with store.reading() as read:
+        done = read.notified("operator", [e.id for e in events])
     return [
         {
             "id": e.id,

@@ -167,7 +167,7 @@ def serve(app: App, host: str | None, port: int | None) -> None:
     click.echo(f"regtrack: serving http://{shown}:{port}/ (read-only; Ctrl-C stops it)", err=True)
     # An idle kept-alive connection is closed after 5 s and at most 200 are served at once
     # (more are answered 503): slow clients cannot hold the server. uvicorn has no timeout
-    # for a request's headers: in front of others, a reverse proxy sets it (README).
+    # for a request's headers: in front of others, a reverse proxy sets it (docs/web.md).
     uvicorn.run(web, host=host, port=port, log_level="warning", timeout_keep_alive=5,
                 limit_concurrency=200)  # fmt: skip
 

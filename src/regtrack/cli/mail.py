@@ -6,6 +6,7 @@ import datetime as dt
 
 import click
 
+from ..model import OutboxState
 from .app import App, cli, pass_app, when
 
 
@@ -146,7 +147,7 @@ def outbox(app: App, resend: int | None, send: bool) -> None:
     from ..listing import table
 
     with app.store.reading() as read:
-        rows = [m for s in ("pending", "claimed", "failed", "sent") for m in read.messages_in(s)]
+        rows = [m for s in OutboxState for m in read.messages_in(s)]
     click.echo(
         table(
             ("ID", "STATE", "TO", "SUBJECT", "CREATED", "SENT", "ATTEMPTS", "LAST ERROR"),

@@ -22,11 +22,12 @@ import orjson
 from sqlalchemy import Engine, and_, event, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlmodel import Session, SQLModel, col, create_engine, select
+from sqlmodel import Session, col, create_engine, select
 
 from ..errors import ProductNotFoundError, StoreError
 from ..model import Alias, Event, Product, Snapshot, SourceHealth
 from ..names import normalise
+from . import schema
 from .bulk import dumps
 from .reader import Reader
 from .writer import Writer
@@ -141,28 +142,6 @@ def _near_names(session: Session, norm: str) -> list[str]:
     return found[:8]
 
 
-#: Columns added after a table was first created: (table, column, SQL type). `create_all`
-#: makes new tables whole but never alters old ones.
-ADDED_COLUMNS = (("event", "brand", "VARCHAR"), ("event", "link", "VARCHAR"))
-
-
-def _upgrade(engine: Engine) -> None:
-    """Add the columns a store created by an earlier version lacks (`regtrack reparse`
-    then fills them from the stored documents)."""
-    from sqlalchemy import inspect
-
-    inspector = inspect(engine)
-    missing = [
-        (table, column, kind)
-        for table, column, kind in ADDED_COLUMNS
-        if column not in {c["name"] for c in inspector.get_columns(table)}
-    ]
-    if missing:
-        with engine.begin() as conn:
-            for table, column, kind in missing:
-                conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind}')
-
-
 def _begin(conn: Any) -> None:
     immediate = conn.get_execution_options().get("regtrack_write")
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
@@ -269,13 +248,17 @@ class Store:
     @_wrapped
     def open(cls, url: str) -> Store:
         engine = make_engine(url)
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                # Two processes creating a fresh database's schema at once: one at a time
-                # (else the second fails on a duplicate type), until this transaction ends.
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(72620211)")
-            SQLModel.metadata.create_all(conn)
-        _upgrade(engine)
+        with engine.connect() as conn:
+            ready = schema.current(conn)
+        if not ready:
+            with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    # Two processes creating a fresh database's schema at once: one at a
+                    # time (else the second fails on a duplicate type), until this
+                    # transaction ends.
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(72620211)")
+                if schema.version(conn) != schema.VERSION:
+                    schema.upgrade(conn)
         return cls(engine)
 
     def close(self) -> None:

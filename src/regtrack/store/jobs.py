@@ -12,7 +12,7 @@ from collections.abc import Callable
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from ..model import JobState
+from ..model import JobOutcome, JobState
 
 
 class JobWrites:
@@ -66,7 +66,7 @@ class JobWrites:
             predecessor = bool(me) and pid == my_pid and instance != my_instance
             if owner_host == host and pid.isdigit() and (predecessor or not alive(int(pid))):
                 job.lease_until = None
-                job.last_status = "interrupted"
+                job.last_status = JobOutcome.INTERRUPTED.value
                 # The interrupted run did not happen: due again by the last completed one.
                 job.last_start = job.last_end
                 self.session.add(job)

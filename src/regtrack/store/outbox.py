@@ -1,6 +1,7 @@
-"""The SQL of alerting: digest runs, the outbox, operator states, "now tracking" notices.
+"""The writes of alerting: digest runs, the outbox, operator states, "now tracking" notices.
 
-Mixed into `Writer`, so each call belongs to the caller's transaction.
+Mixed into `Writer`, so each call belongs to the caller's transaction; their reads are the
+reader's (`store.reader`), on plain read sessions.
 """
 
 from __future__ import annotations
@@ -18,16 +19,13 @@ from ..model import (
     Notified,
     OperatorState,
     OutboxMessage,
+    OutboxState,
     TrackingNotice,
 )
 
 
 class OutboxWrites:
     session: Session
-
-    def last_window_end(self, frequency: str) -> dt.datetime | None:
-        query = select(DigestRun.window_end).where(DigestRun.frequency == frequency)
-        return self.session.exec(query.order_by(col(DigestRun.window_end).desc()).limit(1)).first()
 
     def record_run(
         self, frequency: str, start: dt.datetime, end: dt.datetime, messages: int
@@ -55,30 +53,13 @@ class OutboxWrites:
             self.session.connection().execute(insert(OutboxMessage), fresh)
         return len(fresh)
 
-    def notified(self, frequency: str, event_ids: Sequence[int]) -> set[int]:
-        found: set[int] = set()
-        for start in range(0, len(event_ids), 500):
-            chunk = list(event_ids[start : start + 500])
-            query = select(Notified.event_id).where(
-                Notified.frequency == frequency, col(Notified.event_id).in_(chunk)
-            )
-            found |= set(self.session.exec(query))
-        return found
-
     def record_notified(self, frequency: str, event_ids: Sequence[int]) -> None:
         if event_ids:
             rows = [{"frequency": frequency, "event_id": i} for i in event_ids]
             self.session.connection().execute(insert(Notified), rows)
 
-    def tracked_products(self, recipient: str) -> set[int]:
-        query = select(TrackingNotice.product_id).where(TrackingNotice.recipient == recipient)
-        return set(self.session.exec(query))
-
     def record_tracking(self, recipient: str, product_id: int) -> None:
         self.session.add(TrackingNotice(recipient=recipient, product_id=product_id))
-
-    def operator_states(self) -> dict[tuple[str, str], OperatorState]:
-        return {(s.source, s.condition): s for s in self.session.exec(select(OperatorState))}
 
     def set_operator_state(
         self, source: str, condition: str, active: bool, detail: str | None, now: dt.datetime
@@ -91,19 +72,15 @@ class OutboxWrites:
         state.active, state.detail, state.since = active, detail, now
         self.session.add(state)
 
-    def due_messages(self, now: dt.datetime) -> list[OutboxMessage]:
-        query = select(OutboxMessage).where(
-            OutboxMessage.state == "pending", col(OutboxMessage.next_attempt_at) <= now
-        )
-        return list(self.session.exec(query.order_by(col(OutboxMessage.id))))
-
     def claim_message(self, message_id: int, now: dt.datetime, attempts: int) -> bool:
         """Claim a pending message for sending: True only for the one caller whose UPDATE
         changed it (a conditional UPDATE is atomic on SQLite and PostgreSQL alike)."""
         result = self.session.execute(
             update(OutboxMessage)
-            .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.state) == "pending")
-            .values(state="claimed", claimed_at=now, attempts=attempts)
+            .where(
+                col(OutboxMessage.id) == message_id, col(OutboxMessage.state) == OutboxState.PENDING
+            )
+            .values(state=OutboxState.CLAIMED.value, claimed_at=now, attempts=attempts)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 

@@ -180,6 +180,10 @@ class Writer(Reader, OutboxWrites, JobWrites):
         again: dict[int, tuple[Any, ...]] = {}  # id of a stored event -> its new report
 
         def fresh() -> Iterator[tuple[Any, ...]]:
+            if not existing:  # a first poll: every event is new
+                stored.extend([True] * len(plan.events))
+                yield from plan.event_rows(products)
+                return
             for (draft, _), row in zip(plan.events, plan.event_rows(products), strict=True):
                 eid = existing.get((draft.reference, draft.key))
                 stored.append(eid is None)
