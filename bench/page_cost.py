@@ -48,6 +48,13 @@ with Store.open(config.database.url).transaction() as tx:
 ENV = dict(os.environ)
 
 
+#: urlwatch beside this Python (a venv's, active or not), else on PATH.
+URLWATCH = next(
+    (str(p) for p in [Path(sys.executable).parent / "urlwatch"] if p.exists()),
+    shutil.which("urlwatch"),
+)
+
+
 def child(args: list[str]) -> tuple[float, float]:
     """(wall, CPU) seconds of one child process, CPU from its own resource usage."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -106,7 +113,8 @@ def urlwatch_run(base: str, folder: Path, n: int) -> tuple[float, float]:
     settings = folder / "urlwatch.yaml"
     settings.write_text("report:\n  stdout:\n    enabled: false\n  text:\n    details: false\n")
     cache = folder / f"cache{n}-{time.monotonic_ns()}.db"
-    return child(["urlwatch", "--urls", str(jobs), "--config", str(settings),
+    assert URLWATCH is not None
+    return child([URLWATCH, "--urls", str(jobs), "--config", str(settings),
                   "--cache", str(cache)])  # fmt: skip
 
 
@@ -125,7 +133,7 @@ def main() -> None:
     docs = mirror_documents(args.large)
     docs["/nice/guidance/stored"] = (big_listing(args.stored), "text/html")
     server = serve(docs, lambda base, body: body.replace(b"http://127.0.0.1:{port}", base.encode()))
-    has_urlwatch = shutil.which("urlwatch") is not None
+    has_urlwatch = URLWATCH is not None
     rows: dict[str, list[float]] = {}
 
     def add(name: str, value: float) -> None:

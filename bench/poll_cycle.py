@@ -3,18 +3,18 @@
 Serves the five bodies' documents (this project's fixtures, and generated pages for N tracked
 products) from a loopback HTTP server with ETags, then measures:
   - regtrack's first cycle and an unchanged cycle (conditional GETs answered 304);
-  - urlwatch on the same pages (first run, unchanged run), for the cost per page;
   - the daemon's resident memory when idle after a cycle.
-Targets (issue 7): unchanged cycle >= 10x cheaper than the first; regtrack no slower per page
-than urlwatch; daemon idle RSS <= 120 MB.
-Run: python bench/poll_cycle.py [--products N]   (needs `pip install urlwatch` for the comparison)
+Targets (issue 7): unchanged cycle >= 10x cheaper than the first; daemon idle RSS <= 120 MB.
+The cost of one more page beside urlwatch's is bench/page_cost.py: whole processes, paired.
+(This benchmark once divided a cycle timed inside its own process by urlwatch timed as a cold
+process: not like with like, so that row is gone.)
+Run: python bench/poll_cycle.py [--products N]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -177,28 +177,6 @@ def regtrack_cycle(config: Path) -> tuple[float, int]:
     return time.perf_counter() - start, documents
 
 
-def urlwatch_run(urls: list[str], folder: Path) -> float:
-    jobs = folder / "urls.yaml"
-    jobs.write_text("\n---\n".join(f"name: page{i}\nurl: {u}" for i, u in enumerate(urls)))
-    settings = folder / "urlwatch.yaml"
-    settings.write_text("report:\n  stdout:\n    enabled: false\n  text:\n    details: false\n")
-    start = time.perf_counter()
-    subprocess.run(
-        [
-            "urlwatch",
-            "--urls",
-            str(jobs),
-            "--config",
-            str(settings),
-            "--cache",
-            str(folder / "cache.db"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return time.perf_counter() - start
-
-
 def daemon_idle_rss(config: Path) -> float:
     """VmRSS of `regtrack run`, idle after its first cycle."""
     process = subprocess.Popen(
@@ -244,7 +222,6 @@ def main() -> None:
         requests_first = server.requests
         unchanged, _ = regtrack_cycle(config)
         requests_unchanged = server.requests - requests_first
-        urls = [base + path.split("?")[0] for path in docs]
         print(f"mirror: {len(docs)} documents; {n} tracked products per HTA body")
         print(
             f"regtrack first cycle:     {first:.2f} s, {requests_first} requests, {documents} documents parsed"
@@ -253,20 +230,6 @@ def main() -> None:
             f"regtrack unchanged cycle: {unchanged:.3f} s, {requests_unchanged} requests (304s)"
             f"  -> {first / unchanged:.0f}x cheaper (target >= 10x)"
         )
-        if shutil.which("urlwatch"):
-            urlwatch_first = urlwatch_run(urls, folder)
-            urlwatch_again = urlwatch_run(urls, folder)
-            ours, theirs = first / requests_first, urlwatch_first / len(urls)
-            print(
-                f"urlwatch first run:       {urlwatch_first:.2f} s for {len(urls)} pages (text only)"
-            )
-            print(f"urlwatch unchanged run:   {urlwatch_again:.2f} s")
-            print(
-                f"per page: regtrack {ours * 1000:.1f} ms, urlwatch {theirs * 1000:.1f} ms"
-                f"  -> ratio {ours / theirs:.2f} (target <= 1)"
-            )
-        else:
-            print("urlwatch is not installed (pip install urlwatch): comparison skipped")
         daemon_config = folder / "daemon.toml"
         daemon_config.write_text(config_text(base, f"sqlite:///{folder / 'daemon.db'}", n))
         rss = daemon_idle_rss(daemon_config)

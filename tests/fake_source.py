@@ -7,9 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
-
-from regtrack.config import Config
+from regtrack.config import Config, SourceConfig
 from regtrack.errors import ShapeError
 from regtrack.fetch import Document
 from regtrack.model import (
@@ -26,10 +24,9 @@ from regtrack.sources import pages
 from regtrack.sources.base import Feed, Source, head
 
 
-class FakeConfig(BaseModel):
-    """Its config section."""
+class FakeConfig(SourceConfig):
+    """Its config section: what every source's has, and its URL."""
 
-    enabled: bool = True
     url: str = "https://register.example.org/medicines.json"
     interval_hours: float = 6.0
     news_window_days: int = 0

@@ -32,6 +32,7 @@ from regtrack.delivery import deliver
 from regtrack.emails import Renderer
 from regtrack.errors import MailError
 from regtrack.mail import FileBackend, SMTPBackend
+from regtrack.model import OutgoingMessage
 from regtrack.operators import operator_round
 from regtrack.poll import poll
 from regtrack.sources.ema import EMAReport
@@ -356,9 +357,8 @@ def test_concurrent_deliveries_send_each_message_once(
         message["From"], message["To"] = "regtrack@example.org", "ops@example.org"
         message["Subject"], message["Message-ID"] = f"m{number}", f"<m{number}@regtrack>"
         message.set_content("x")
-        extra.append({"message_id": f"<m{number}@regtrack>", "purpose": "operator",
-                      "recipient": "ops@example.org", "subject": f"m{number}",
-                      "content": message.as_bytes()})  # fmt: skip
+        extra.append(OutgoingMessage(f"<m{number}@regtrack>", "operator", "ops@example.org",
+                                     f"m{number}", message.as_bytes()))  # fmt: skip
     with store.transaction() as tx:
         tx.enqueue(extra, T0)
     with store.reading() as read:

@@ -14,7 +14,7 @@ from regtrack.config import Config, EMAConfig, FetchConfig, ProductConfig, Sourc
 from regtrack.fetch import Fetcher
 from regtrack.poll import poll
 from regtrack.sources.ema import EMAReport
-from regtrack.store import Store
+from regtrack.store import EventFilter, Store
 
 DATA = Path(__file__).parent / "data" / "ema"
 PRODUCTS = [ProductConfig(name="selinexor", aliases=["Nexpovio"])]
@@ -58,18 +58,20 @@ def test_exact_conversion_date_replaces_the_approximate_one(
 ) -> None:
     replay(store, ema_reports["2024-09-01.json"])
     replay(store, ema_reports["2024-11-21.json"])
-    (approximate,) = store.events(kind="conversion_to_full")
+    (approximate,) = store.events(EventFilter(kind="conversion_to_full"))
     assert approximate.date_approximate is True
     outcome = replay(store, DATA / "union_register_h1537_nexpovio.html")
     assert outcome.status == "changed"
-    (exact,) = store.events(kind="conversion_to_full")  # one event, not two
+    (exact,) = store.events(EventFilter(kind="conversion_to_full"))  # one event, not two
     assert exact.id == approximate.id and exact.detected_at == approximate.detected_at
     assert exact.event_date == dt.date(2022, 7, 18) and exact.date_approximate is False
     assert exact.details["decision_number"] == "(2022) 5361"
     assert exact.evidence.startswith("EMA medicines report")  # both sources kept as evidence
     assert "annual renewal(s) of a conditional authorisation" in exact.evidence
     authorisation = next(
-        e for e in store.events(kind="authorisation") if e.reference == "EMEA/H/C/005127"
+        e
+        for e in store.events(EventFilter(kind="authorisation"))
+        if e.reference == "EMEA/H/C/005127"
     )
     assert (
         authorisation.details["conditional"] is True and "flags_as_of" not in authorisation.details
@@ -77,7 +79,9 @@ def test_exact_conversion_date_replaces_the_approximate_one(
     assert authorisation.details["decision_number"] == "(2021) 2110"
     # The other Commission decisions are stored with their numbers (IB/0002, the transfer).
     procedures = {
-        e.discriminator for e in store.events(kind="variation") if e.reference == "EMEA/H/C/005127"
+        e.discriminator
+        for e in store.events(EventFilter(kind="variation"))
+        if e.reference == "EMEA/H/C/005127"
     }
     assert {"IB/0002", "R/0005", "EMA/T/0000110000"} <= procedures
     assert replay(store, DATA / "union_register_h1537_nexpovio.html").status == "unchanged"

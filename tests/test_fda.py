@@ -16,7 +16,7 @@ from regtrack.errors import ShapeError
 from regtrack.fetch import Document, Fetcher
 from regtrack.poll import poll
 from regtrack.sources.fda import FDA
-from regtrack.store import Store
+from regtrack.store import EventFilter, Store
 
 from .fda_zip import build
 
@@ -96,7 +96,7 @@ def test_later_release_yields_exactly_what_is_new(store: Store, tmp_path: Path) 
     suppl2 = events[("NDA212306", "SUPPL-2")]
     assert suppl2.kind == "indication_extension" and suppl2.backfill
     assert replay(store, release(tmp_path, RELEASE_2)).status == "unchanged"
-    assert len(store.events(backfill=False)) == len(expected)
+    assert len(store.events(EventFilter(backfill=False))) == len(expected)
 
 
 def test_openfda_after_the_data_files_adds_only_the_fresher_submission(
@@ -279,7 +279,7 @@ def test_one_product_across_the_atlantic(
     for name in ("selinexor", "Xpovio", "NEXPOVIO"):
         product, aliases = sqlite_store.find_product(name)
         assert product.name == "selinexor"
-    events = sqlite_store.events(product_id=product.id)
+    events = sqlite_store.events(EventFilter(product_id=product.id))
     assert {(e.agency, e.reference) for e in events} >= {
         ("EMA", "EMEA/H/C/005127"),
         ("FDA", "NDA212306"),
@@ -322,9 +322,10 @@ def test_old_decisions_published_late_are_history_not_news(store: Store, tmp_pat
 def test_a_digest_reads_like_a_briefing(tmp_path: Path) -> None:
     """The third release through a daily digest: the new approval above the variations, the
     three variations of one product in one line, the late history as one summary line."""
-    from regtrack.alerts import Alerts, Round
+    from regtrack import compose
+    from regtrack.alerts import Alerts
     from regtrack.config import MailConfig, RecipientConfig, SubscriptionConfig
-    from regtrack.emails import Renderer
+    from regtrack.emails import Renderer, preview
 
     store = Store.open(f"sqlite:///{tmp_path / 'd.db'}")
     cfg = config().model_copy(
@@ -344,9 +345,10 @@ def test_a_digest_reads_like_a_briefing(tmp_path: Path) -> None:
     replay(store, release(tmp_path, RELEASE_3), cfg)
     alerts = Alerts(cfg, store, Renderer())
     end = start + dt.timedelta(hours=1)
-    round_ = Round()
-    alerts._window("daily", start, end, round_, dry_run=True)
-    (text,) = round_.previews
+    messages = compose.digests(
+        cfg, Renderer(), alerts.window("daily", start, end), alerts.following()
+    )
+    (text,) = [preview(m.content) for m in messages]
     assert text.startswith("From: ")
     assert "Content-Transfer-Encoding" not in text  # readable, not raw MIME
     status = text.index("== Status changes ==")

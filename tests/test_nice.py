@@ -16,7 +16,7 @@ from regtrack.errors import ShapeError
 from regtrack.fetch import Document, Fetcher
 from regtrack.poll import poll
 from regtrack.sources.nice import NICE, documents
-from regtrack.store import Store
+from regtrack.store import EventFilter, Store
 
 DATA = Path(__file__).parent / "data" / "nice"
 SELINEXOR = [ProductConfig(name="selinexor", aliases=["Xpovio", "Nexpovio"])]
@@ -142,12 +142,12 @@ def test_listing_then_ta_pages_then_a_later_listing(store: Store) -> None:
 
     replay(store, "ta970.html")
     replay(store, "ta974.html")
-    events = {e.reference: e for e in store.events(kind="hta_decision")}
+    events = {e.reference: e for e in store.events(EventFilter(kind="hta_decision"))}
     assert events["TA970"].details["outcome"] == "recommended"
     assert "\n1.1 Selinexor plus dexamethasone is recommended" in events["TA970"].evidence
     assert events["TA974"].details["outcome"] == "recommended_restricted"
     assert "only if they have had 1 treatment" in events["TA974"].evidence
-    assert len(store.events(kind="hta_decision")) == 3  # refined, not doubled
+    assert len(store.events(EventFilter(kind="hta_decision"))) == 3  # refined, not doubled
 
     later = replay(store, "listing_published_2024-11-01.html")
     assert sorted((d.reference, d.kind.value, str(d.event_date)) for d in later.news) == [
@@ -155,7 +155,10 @@ def test_listing_then_ta_pages_then_a_later_listing(store: Store) -> None:
         ("TA970", "hta_update", "2024-10-02"),
     ]
     product, _ = store.find_product("Nexpovio")
-    assert {e.reference for e in store.events(product_id=product.id)} >= {"TA970", "TA974"}
+    assert {e.reference for e in store.events(EventFilter(product_id=product.id))} >= {
+        "TA970",
+        "TA974",
+    }
 
 
 def test_terminated_appraisal(sqlite_store: Store) -> None:
@@ -173,9 +176,9 @@ def test_in_development_project_status_and_every_expected_date(store: Store) -> 
         ("expected_date", "2025-06-11"),
         ("hta_status", "2024-10-21"),
     ]
-    expected = [e.details["text"] for e in store.events(kind="expected_date")]
+    expected = [e.details["text"] for e in store.events(EventFilter(kind="expected_date"))]
     assert expected == ["26 February 2025", "11 June 2025"]  # every value seen is kept
-    status = store.events(kind="hta_status")[-1]
+    status = store.events(EventFilter(kind="hta_status"))[-1]
     assert status.details["status"] == "Suspended" and "pause the appraisal" in status.evidence
     assert store.find_product("zetamab")[0].name == "zetamab"
 
@@ -227,7 +230,10 @@ def test_polls_listing_and_follows_tracked_pages_over_http(
         "/guidance/ta974",
         "/guidance/ta970",
     ]
-    outcomes = {e.reference: e.details["outcome"] for e in sqlite_store.events(kind="hta_decision")}
+    outcomes = {
+        e.reference: e.details["outcome"]
+        for e in sqlite_store.events(EventFilter(kind="hta_decision"))
+    }
     assert outcomes == {"TA970": "recommended", "TA974": "recommended_restricted", "TA875": None}
 
 

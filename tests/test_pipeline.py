@@ -13,7 +13,8 @@ from regtrack.errors import StoreError
 from regtrack.ingest import reparse
 from regtrack.poll import poll
 from regtrack.sources.ema import EMAReport
-from regtrack.store import Store, Writer
+from regtrack.store import EventFilter, Store
+from regtrack.store.writer import Writer
 
 DATA = Path(__file__).parent / "data" / "ema"
 
@@ -47,14 +48,14 @@ def test_later_report_yields_exactly_the_changes_made(
         assert draft.date_approximate is e["date_approximate"]
         assert e["details"].items() <= draft.details.items()
 
-    stored = {(e.reference, e.kind): e for e in store.events(backfill=False)}
+    stored = {(e.reference, e.kind): e for e in store.events(EventFilter(backfill=False))}
     assert sorted(stored) == sorted(got)
     conversion = stored[("EMEA/H/C/005127", "conversion_to_full")]
     assert conversion.product == "selinexor"
     assert conversion.source_url.startswith("https://www.ema.europa.eu/")
     assert conversion.snapshot_id is not None and conversion.detected_at is not None
     assert replay(store, small_config, ema_reports[f"2024-11-21.{form}"]).status == "unchanged"
-    assert len(store.events(backfill=False)) == len(expected)
+    assert len(store.events(EventFilter(backfill=False))) == len(expected)
 
 
 def test_real_report_then_timeline_facts(store: Store, ema_sample: Path) -> None:
@@ -63,7 +64,9 @@ def test_real_report_then_timeline_facts(store: Store, ema_sample: Path) -> None
     product, aliases = store.find_product("NEXPOVIO®")
     assert product.name == "selinexor"
     assert {a.name for a in aliases} >= {"Nexpovio", "selinexor"}
-    events = {(e.kind, e.event_date.isoformat()) for e in store.events(product_id=product.id)}
+    events = {
+        (e.kind, e.event_date.isoformat()) for e in store.events(EventFilter(product_id=product.id))
+    }
     assert events == {("opinion", "2021-01-28"), ("authorisation", "2021-03-26")}
     count = len(store.events())
     assert replay(store, Config(), ema_sample).status == "unchanged"

@@ -185,6 +185,7 @@ def _one_message(store: Store, recipient: str) -> int:
     import datetime as dt
 
     from regtrack.emails import Renderer
+    from regtrack.model import OutgoingMessage
 
     email = Renderer().message(
         "test", {"subject": "regtrack test", "host": "h", "now": "now", "recipient": recipient,
@@ -194,8 +195,7 @@ def _one_message(store: Store, recipient: str) -> int:
     )  # fmt: skip
     with store.transaction() as tx:
         tx.enqueue(
-            [{"message_id": "<t@r>", "purpose": "test", "recipient": recipient,
-              "subject": "regtrack test", "content": email.as_bytes()}],
+            [OutgoingMessage("<t@r>", "test", recipient, "regtrack test", email.as_bytes())],
             dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1),
         )  # fmt: skip
     with store.reading() as read:

@@ -12,7 +12,7 @@ import pytest
 from regtrack import schedule, sources
 from regtrack.config import Config
 from regtrack.poll import poll
-from regtrack.store import Store
+from regtrack.store import EventFilter, Store
 from regtrack.timeline import render_timeline
 
 from .fake_source import FakeSource
@@ -38,7 +38,9 @@ def test_a_sixth_body_runs_through_everything(
     (outcome,) = poll(store, source, None, from_file=later)
     assert [(d.kind.value, d.reference) for d in outcome.news] == [("withdrawal", "F-1")]
     product, aliases = store.find_product("fakeprin")
-    text = render_timeline(product, aliases, store.events(product_id=product.id), "table")
+    text = render_timeline(
+        product, aliases, store.events(EventFilter(product_id=product.id)), "table"
+    )
     assert "Fakeprin authorisation ended (withdrawn) since 2024-06-01 (F-1)" in text
     # The daemon learns its schedule from the source: every 6 hours, by its config section.
     (job,) = schedule.source_jobs(store, source, fetcher=None)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from regtrack.errors import ShapeError
 from regtrack.fetch import Document, Fetcher
 from regtrack.poll import poll
 from regtrack.sources.smc import SMC, documents
-from regtrack.store import Store
+from regtrack.store import EventFilter, Store
 
 DATA = Path(__file__).parent / "data" / "smc"
 PRODUCTS = [ProductConfig(name="selinexor", aliases=["Nexpovio"])]
@@ -113,7 +113,7 @@ def test_real_listing_text(
 def test_listing_then_advice_pages_then_a_later_listing(store: Store) -> None:
     first = replay(store, "listing_2024-10-07.json")
     assert first.records == 3 and first.news == []
-    expected = store.events(kind="expected_date")
+    expected = store.events(EventFilter(kind="expected_date"))
     assert [(e.reference, str(e.event_date), e.details["text"]) for e in expected] == [
         ("SMC2760", "2025-01-01", "Q1 2025")
     ]
@@ -122,7 +122,7 @@ def test_listing_then_advice_pages_then_a_later_listing(store: Store) -> None:
         "selinexor-nexpovio-full-smc2722.html",
     ):
         assert replay(store, page).status == "changed"
-    decisions = {e.reference: e for e in store.events(kind="hta_decision")}
+    decisions = {e.reference: e for e in store.events(EventFilter(kind="hta_decision"))}
     assert decisions["SMC2721"].details["outcome"] == "accepted"
     assert decisions["SMC2721"].details["qualifier"] == "abbreviated"
     restricted = decisions["SMC2722"]
@@ -140,7 +140,9 @@ def test_listing_then_advice_pages_then_a_later_listing(store: Store) -> None:
     ]
     interim = replay(store, "etaplexin-etaplex-ultra-orphan-smc2771.html")
     assert interim.status == "changed"
-    (event,) = [e for e in store.events(kind="hta_decision") if e.reference == "SMC2771"]
+    (event,) = [
+        e for e in store.events(EventFilter(kind="hta_decision")) if e.reference == "SMC2771"
+    ]
     assert event.details["outcome"] == "interim"
 
 
@@ -198,7 +200,8 @@ def test_listing_over_http_follows_tracked_advice_pages(
     )
     assert [o.status for o in outcomes] == ["changed", "changed", "changed"]  # zetamab not tracked
     outcomes_by_ref = {
-        e.reference: e.details["outcome"] for e in sqlite_store.events(kind="hta_decision")
+        e.reference: e.details["outcome"]
+        for e in sqlite_store.events(EventFilter(kind="hta_decision"))
     }
     assert outcomes_by_ref == {"SMC2721": "accepted", "SMC2722": "recommended_restricted"}
 

@@ -25,7 +25,7 @@ from regtrack.model import (
     Snapshot,
 )  # fmt: skip
 from regtrack.plan import Where, plan
-from regtrack.store import Store
+from regtrack.store import EventFilter, Store
 
 NEXPOVIO = (ProductName("Nexpovio", NameKind.BRAND, "EU"), ProductName("selinexor", NameKind.INN))
 
@@ -102,17 +102,21 @@ def test_unknown_product_suggests_near_names(store: Store) -> None:
 def test_event_filters(store: Store) -> None:
     write(store, [draft(), draft(EventKind.OPINION, event_date=dt.date(2021, 1, 28))])
     assert [e.kind for e in store.events()] == ["opinion", "authorisation"]  # by date
-    assert [e.kind for e in store.events(kind="opinion")] == ["opinion"]
-    assert [e.kind for e in store.events(since=dt.date(2021, 2, 1))] == ["authorisation"]
-    assert store.events(agency="fda") == []
-    assert len(store.events(agency="ema")) == 2
-    assert [e.kind for e in store.events(until=dt.date(2021, 2, 1))] == ["opinion"]
+    assert [e.kind for e in store.events(EventFilter(kind="opinion"))] == ["opinion"]
+    assert [e.kind for e in store.events(EventFilter(since=dt.date(2021, 2, 1)))] == [
+        "authorisation"
+    ]
+    assert store.events(EventFilter(agency="fda")) == []
+    assert len(store.events(EventFilter(agency="ema"))) == 2
+    assert [e.kind for e in store.events(EventFilter(until=dt.date(2021, 2, 1)))] == ["opinion"]
     # An undated event stands at the day it was detected, for since and until alike.
     write(store, [replace(draft(EventKind.WITHDRAWAL, event_date=None), discriminator="w")])
     today = dt.datetime.now(dt.UTC).date()
-    assert "withdrawal" in [e.kind for e in store.events(since=today)]
-    assert "withdrawal" not in [e.kind for e in store.events(until=today - dt.timedelta(days=1))]
-    assert "withdrawal" in [e.kind for e in store.events(until=today)]
+    assert "withdrawal" in [e.kind for e in store.events(EventFilter(since=today))]
+    assert "withdrawal" not in [
+        e.kind for e in store.events(EventFilter(until=today - dt.timedelta(days=1)))
+    ]
+    assert "withdrawal" in [e.kind for e in store.events(EventFilter(until=today))]
 
 
 def test_bad_database_url_is_a_clear_error() -> None:

@@ -1,5 +1,5 @@
-"""Alerting: who hears of which events and when, the operator's channel, and delivery through
-the outbox. Composes with `digest`, sends with `mail`; all SQL is the store's.
+"""Alerting: when digests fall due (windows), what each window holds, and storing what
+`compose` says in the outbox; `delivery` sends it, `operators` is the operator's channel.
 
 Nothing lost: a message is stored (outbox) in the transaction that records its window, and
 marked sent only after the server took it. Nothing twice: Message-IDs derive from content,
@@ -10,19 +10,17 @@ uncertain is not resent without the operator.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from .briefing import briefing, event_view, late_history, window_words
-from .config import WEEKDAYS, Config, MailConfig, RecipientConfig, SubscriptionConfig
-from .emails import Renderer, preview, stable_id
+from . import compose
+from .compose import Followed, Following, Window
+from .config import WEEKDAYS, Config, MailConfig
+from .emails import Renderer, preview
 from .errors import ProductNotFoundError
-from .model import EventKind
-from .reports import current, status_lines, upcoming
-from .store import EventRow, Store
+from .reports import upcoming
+from .store import EventFilter, Store
 
 FREQUENCIES = ("immediate", "daily", "weekly")
 PERIOD = {
@@ -64,21 +62,6 @@ def windows(
     return [(s.astimezone(dt.UTC), e.astimezone(dt.UTC)) for s, e in zip(starts, ends, strict=True)]
 
 
-def matches(subscription: SubscriptionConfig, event: EventRow, product_ids: set[int]) -> bool:
-    """Whether one subscription covers one event; removed records go to operators only."""
-    if event.kind == EventKind.RECORD_REMOVED or event.backfill:
-        return False
-    if subscription.everything:
-        return True
-    if not (subscription.products or subscription.agencies or subscription.kinds):
-        return False
-    return (
-        (not subscription.products or event.product_id in product_ids)
-        and (not subscription.agencies or event.agency in subscription.agencies)
-        and (not subscription.kinds or event.kind in subscription.kinds)
-    )
-
-
 #: How far back a preview looks when no digest of that frequency has been composed yet.
 PERIODS = {
     "immediate": dt.timedelta(minutes=15),
@@ -97,27 +80,26 @@ class Round:
 
 
 class Alerts:
-    """The alerting half of regtrack, built by the CLI from config, store, renderer, backend."""
+    """The alerting half of regtrack, built by the CLI from config, store and renderer: reads
+    what a round needs, has `compose` say it, and stores the messages in the outbox."""
 
     def __init__(self, config: Config, store: Store, renderer: Renderer) -> None:
         self.config = config
         self.store = store
         self.renderer = renderer
 
-    # --- staff digests ----------------------------------------------------------------------
-
     def digest_round(
         self, now: dt.datetime, frequencies: Iterable[str] = FREQUENCIES, *, dry_run: bool = False
     ) -> Round:
         out = Round()
-        self._resolve_all()
-        self._tracking(now, out, dry_run=dry_run)
+        people = self.following()
+        self._tracking(now, people, out, dry_run=dry_run)
         used = {s.frequency for r in self.config.recipients for s in r.subscriptions}
         for frequency in [f for f in frequencies if f in used]:
             with self.store.reading() as read:
                 last = read.last_window_end(frequency)
             for start, end in windows(frequency, last, now, self.config.mail):
-                self._window(frequency, start, end, out, dry_run=dry_run)
+                self._window(frequency, start, end, people, out, dry_run=dry_run)
         return out
 
     def preview(
@@ -126,250 +108,97 @@ class Alerts:
         """What `email`'s next `frequency` digest would hold if its window closed now: the
         news since the last window of that frequency (or one period back), rendered, stored
         nowhere. The window's start, and the messages as text."""
-        self._resolve_all()
         with self.store.reading() as read:
             last = read.last_window_end(frequency)
         start = last or now - PERIODS[frequency]
+        people = [p for p in self.following() if p.recipient.email.casefold() == email.casefold()]
         out = Round()
-        self._window(frequency, start, now, out, dry_run=True, only=email)
+        self._window(frequency, start, now, people, out, dry_run=True)
         return start, out.previews
+
+    def following(self) -> list[Following]:
+        """Who follows what, each subscription's products found once (a product not yet seen
+        in any source is followed as soon as it is)."""
+        found: dict[str, int | None] = {}
+        for name in {
+            n for r in self.config.recipients for s in r.subscriptions for n in s.products
+        }:
+            try:
+                found[name] = self.store.find_product(name)[0].id
+            except ProductNotFoundError:
+                found[name] = None
+        return [
+            Following(r, tuple(
+                Followed(s, frozenset(i for n in s.products if (i := found[n]) is not None))
+                for s in r.subscriptions))
+            for r in self.config.recipients
+        ]  # fmt: skip
+
+    def window(self, frequency: str, start: dt.datetime, end: dt.datetime) -> Window:
+        """What a window holds: its news not yet sent at `frequency`, the history published
+        in it (not for immediate mail), and for a weekly one the expected dates ahead."""
+        seen = EventFilter(detected_after=start - GRACE, detected_by=end, backfill=False)
+        candidates = self.store.events(seen)
+        with self.store.reading() as read:
+            done = read.notified(frequency, [e.id for e in candidates])
+        history = []
+        if frequency != "immediate":
+            late = EventFilter(detected_after=start - GRACE, detected_by=end, backfill=True)
+            history = self.store.events(late)
+        coming = []
+        if frequency == "weekly":
+            coming = upcoming(self.store.expected_dates(), end.date(), 90)
+        news = [e for e in candidates if e.id not in done]
+        return Window(frequency, start, end, news, history, coming, grace=GRACE)
 
     def _window(
         self,
         frequency: str,
         start: dt.datetime,
         end: dt.datetime,
+        people: list[Following],
         out: Round,
         *,
         dry_run: bool,
-        only: str | None = None,
     ) -> None:
-        candidates = self.store.events(
-            detected_after=start - GRACE, detected_by=end, backfill=False
-        )
-        with self.store.reading() as read:
-            done = read.notified(frequency, [e.id for e in candidates])
-        events = [e for e in candidates if e.id not in done]
-        history = (
-            self.store.events(detected_after=start - GRACE, detected_by=end, backfill=True)
-            if frequency != "immediate"
-            else []
-        )
-        coming = self._coming(end) if frequency == "weekly" else []
-        messages = []
-        for recipient in self.config.recipients:
-            if only is not None and recipient.email.casefold() != only.casefold():
-                continue
-            subs = [s for s in recipient.subscriptions if s.frequency == frequency]
-            chosen = [e for e in events if any(matches(s, e, self._products(s)) for s in subs)]
-            late = (
-                late_history(
-                    [e for e in history if any(_covers(s, e) for s in subs)], start - GRACE
-                )
-                if frequency != "immediate"
-                else []
-            )
-            if subs and chosen:
-                ahead = [e for e in coming if any(matches(s, e, self._products(s)) for s in subs)]
-                email = self._digest(recipient, subs, frequency, start, end, chosen, late, ahead)
-                messages.append(email)
-                messages += [_to_channel(email, url) for url in recipient.channels]
+        window = self.window(frequency, start, end)
+        messages = compose.digests(self.config, self.renderer, window, people)
         out.windows.append((frequency, start, end))
         if dry_run:
-            out.previews += [preview(m["content"]) for m in messages]
+            out.previews += [preview(m.content) for m in messages]
             return
         with self.store.transaction() as tx:
             tx.enqueue(messages, end)
-            tx.record_notified(frequency, [e.id for e in events])
+            tx.record_notified(frequency, [e.id for e in window.events])
             tx.record_run(frequency, start, end, len(messages))
-        out.composed += [(m["recipient"], m["subject"]) for m in messages]
+        out.composed += [(m.recipient, m.subject) for m in messages]
 
-    def _digest(
-        self,
-        recipient: RecipientConfig,
-        subs: Sequence[SubscriptionConfig],
-        frequency: str,
-        start: dt.datetime,
-        end: dt.datetime,
-        events: list[EventRow],
-        late: list[str],
-        coming: Sequence[EventRow] = (),
-    ) -> dict[str, Any]:
-        zone = ZoneInfo(self.config.mail.timezone)
-        products = sorted({e.product for e in events}, key=str.casefold)
-        subject = (
-            f"regtrack {frequency} digest: {len(events)} change{'s' if len(events) != 1 else ''}"
-            f" ({', '.join(products[:3])}{'…' if len(products) > 3 else ''})"
-        )
-        links = self._unsubscribe(recipient, subs)
-        context: dict[str, Any] = {
-            "subject": subject,
-            "recipient_name": recipient.name or recipient.email,
-            "frequency": frequency,
-            "count": len(events),
-            **briefing(
-                events,
-                variations_in_full=any(s.variations == "full" for s in subs),
-                public_url=self.config.web.public_url,
-            ),
-            "window": window_words(start, end, self.config.mail.timezone),
-            "window_start": f"{start.astimezone(zone):%Y-%m-%d %H:%M}",
-            "window_end": f"{end.astimezone(zone):%Y-%m-%d %H:%M %Z}",
-            "late": late,
-            # A weekly digest's "coming up": expected dates of its products, 90 days ahead.
-            "coming": [event_view(e) | {"page": ""} for e in coming],
-            "subscriptions": [_sub_name(recipient, s) for s in subs],
-            **links,
-        }
-        message_id = stable_id(
-            "digest",
-            recipient.email,
-            frequency,
-            start.isoformat(),
-            end.isoformat(),
-            sorted(e.id for e in events),
-        )
-        return self._message(
-            "digest",
-            "digest",
-            context,
-            recipient.email,
-            subject,
-            message_id,
-            context["unsubscribe_url"],
-        )
-
-    def _coming(self, end: dt.datetime) -> list[EventRow]:
-        """Expected dates still waiting, in the 90 days after a weekly window."""
-        return upcoming(self.store.expected_dates(), end.date(), 90)
-
-    def _tracking(self, now: dt.datetime, out: Round, *, dry_run: bool) -> None:
+    def _tracking(
+        self, now: dt.datetime, people: list[Following], out: Round, *, dry_run: bool
+    ) -> None:
         """One "now tracking" summary per person and newly followed product, with its history."""
-        for recipient in self.config.recipients:
+        for person in people:
+            recipient = person.recipient
             with self.store.reading() as read:
                 done = read.tracked_products(recipient.email)
-            for sub in recipient.subscriptions:
-                for product_id in sorted(self._products(sub) - done):
-                    events = self.store.events(product_id=product_id)
+            for followed in person.follows:
+                for product_id in sorted(followed.products - done):
+                    events = self.store.events(EventFilter(product_id=product_id))
                     if not events:
                         continue
                     done.add(product_id)
                     product, aliases = self.store.find_product(events[0].product)
-                    subject = f"regtrack now tracks {product.name} for you"
-                    links = self._unsubscribe(recipient, [sub])
-                    context: dict[str, Any] = {
-                        "subject": subject,
-                        "recipient_name": recipient.name or recipient.email,
-                        "product": {
-                            "name": product.name,
-                            "aliases": _aliases(product.name, aliases),
-                        },
-                        # Where it stands now at each body first, then its history.
-                        "status": status_lines(current(events, substance=product.name)),
-                        "events": [event_view(e) for e in events],
-                        "subscription": _sub_name(recipient, sub),
-                        **links,
-                    }
-                    message = self._message(
-                        "tracking",
-                        "tracking",
-                        context,
-                        recipient.email,
-                        subject,
-                        stable_id("tracking", recipient.email, product_id),
-                        links["unsubscribe_url"],
-                    )
+                    message = compose.tracking(
+                        self.config, self.renderer, recipient, followed.sub, product, aliases,
+                        events,
+                    )  # fmt: skip
                     if dry_run:
-                        out.previews.append(preview(message["content"]))
+                        out.previews.append(preview(message.content))
                         continue
                     with self.store.transaction() as tx:
                         tx.enqueue([message], now)
                         tx.record_tracking(recipient.email, product_id)
-                    out.composed.append((recipient.email, subject))
-
-    def _resolve_all(self) -> None:
-        """Each subscription's products, resolved once per round (not per event)."""
-        self._resolved = {
-            id(s): self._resolve(s) for r in self.config.recipients for s in r.subscriptions
-        }
-
-    def _products(self, sub: SubscriptionConfig) -> set[int]:
-        resolved = getattr(self, "_resolved", {})
-        return resolved[id(sub)] if id(sub) in resolved else self._resolve(sub)
-
-    def _resolve(self, sub: SubscriptionConfig) -> set[int]:
-        ids = set()
-        for name in sub.products:
-            try:
-                product, _ = self.store.find_product(name)
-            except ProductNotFoundError:
-                continue  # not seen in any source yet: followed as soon as it is
-            if product.id is not None:
-                ids.add(product.id)
-        return ids
-
-    def _unsubscribe(
-        self, recipient: RecipientConfig, subs: Sequence[SubscriptionConfig]
-    ) -> dict[str, str]:
-        address = self.config.mail.sender.split("<")[-1].rstrip(">").strip()
-        names = ", ".join(_sub_name(recipient, s) for s in subs)
-        subject = quote(f"unsubscribe {names}")
-        return {
-            "unsubscribe_address": address,
-            "unsubscribe_url": f"mailto:{address}?subject={subject}",
-        }
-
-    def _message(
-        self,
-        purpose: str,
-        template: str,
-        context: dict[str, Any],
-        recipient: str,
-        subject: str,
-        message_id: str,
-        unsubscribe: str | None,
-    ) -> dict[str, Any]:
-        email = self.renderer.message(
-            template,
-            context,
-            sender=self.config.mail.sender,
-            recipient=recipient,
-            subject=subject,
-            message_id=message_id,
-            unsubscribe=f"<{unsubscribe}>" if unsubscribe else None,
-        )
-        return {
-            "message_id": message_id,
-            "purpose": purpose,
-            "recipient": recipient,
-            "subject": subject,
-            "content": email.as_bytes(),
-        }
+                    out.composed.append((recipient.email, message.subject))
 
 
-def _sub_name(recipient: RecipientConfig, sub: SubscriptionConfig) -> str:
-    if sub.name:
-        return sub.name
-    what = "everything" if sub.everything else ", ".join(sub.products or sub.agencies or sub.kinds)
-    return f"{recipient.email}: {what} ({sub.frequency})"
-
-
-def _aliases(name: str, aliases: Iterable[Any]) -> str:
-    return ", ".join(sorted({a.name for a in aliases if a.name.casefold() != name.casefold()}))
-
-
-def _to_channel(message: dict[str, Any], url: str) -> dict[str, Any]:
-    """The same message for one of the recipient's chat channels (its own Message-ID, so the
-    outbox claims and retries it on its own)."""
-    return message | {
-        "message_id": stable_id(message["message_id"], url),
-        "recipient": f"channel:{url}",
-    }
-
-
-def _covers(sub: SubscriptionConfig, event: EventRow) -> bool:
-    """Whether a subscription follows the body of a late-published event (for its summary)."""
-    return sub.everything or event.agency in sub.agencies
-
-
-__all__ = ["FREQUENCIES", "Alerts", "Round", "matches", "windows"]
+__all__ = ["FREQUENCIES", "Alerts", "Round", "windows"]

@@ -5,6 +5,7 @@ The templates are the package's own (`templating`), overridden file by file by a
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -12,6 +13,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
+from .model import OutgoingMessage
 from .templating import environment
 
 
@@ -52,6 +54,14 @@ class Renderer:
         return message
 
 
+def outgoing(purpose: str, email: EmailMessage) -> OutgoingMessage:
+    """A rendered email as the outbox stores it."""
+    return OutgoingMessage(
+        str(email["Message-ID"]), purpose, str(email["To"]), str(email["Subject"]),
+        email.as_bytes(),
+    )  # fmt: skip
+
+
 #: Lines up to RFC 5322's 998 characters: a List-Unsubscribe URL is one unfolded header,
 #: not RFC 2047 encoded words that no mail client would act on.
 POLICY = policy.default.clone(max_line_length=998)
@@ -75,4 +85,12 @@ def stable_id(*parts: object) -> str:
     return f"<{digest}@regtrack>"
 
 
-__all__ = ["POLICY", "Renderer", "make_msgid", "preview", "stable_id"]
+def for_channel(message: OutgoingMessage, url: str) -> OutgoingMessage:
+    """The same message for one of a recipient's chat channels: its own Message-ID, so the
+    outbox claims and retries it on its own."""
+    new_id = stable_id(message.message_id, url)
+    return dataclasses.replace(message, message_id=new_id, recipient=f"channel:{url}")
+
+
+__all__ = ["POLICY", "OutgoingMessage", "Renderer", "for_channel", "make_msgid", "outgoing",
+           "preview", "stable_id"]  # fmt: skip

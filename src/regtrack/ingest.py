@@ -21,7 +21,8 @@ from .follow import followed
 from .model import EventDraft, Link, ParseResult, Snapshot
 from .plan import Where, plan
 from .sources.base import Source
-from .store import Store, Writer
+from .store import Store
+from .store.writer import Writer
 
 Status = Literal["changed", "unchanged", "not_modified", "failed"]
 

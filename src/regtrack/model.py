@@ -355,6 +355,17 @@ class DigestRun(SQLModel, table=True):
     composed_at: dt.datetime = Field(default_factory=utcnow)
 
 
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A composed message, as the outbox stores it until it is sent."""
+
+    message_id: str
+    purpose: str  # digest, tracking, operator, document
+    recipient: str  # an address, or "channel:<Apprise URL>"
+    subject: str
+    content: bytes
+
+
 class OutboxMessage(SQLModel, table=True):
     """A composed email: stored before it is sent, marked sent only once the server took it.
 

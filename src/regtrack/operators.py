@@ -10,9 +10,9 @@ import socket
 from typing import Any
 
 from .config import Config
-from .emails import Renderer, stable_id
+from .emails import Renderer, outgoing, stable_id
 from .model import EventKind, OutboxState
-from .store import Store
+from .store import EventFilter, Store
 
 Condition = tuple[str, str]  # (source, condition)
 
@@ -92,22 +92,18 @@ def operator_round(config: Config, store: Store, renderer: Renderer, now: dt.dat
             message_id = stable_id(
                 "operator", address, now.isoformat(), changes, [e["id"] for e in removed]
             )
-            email = renderer.message(
-                "operator",
-                context,
-                sender=config.mail.sender,
-                recipient=address,
-                subject=subject,
-                message_id=message_id,
-            )
             messages.append(
-                {
-                    "message_id": message_id,
-                    "purpose": "operator",
-                    "recipient": address,
-                    "subject": subject,
-                    "content": email.as_bytes(),
-                }
+                outgoing(
+                    "operator",
+                    renderer.message(
+                        "operator",
+                        context,
+                        sender=config.mail.sender,
+                        recipient=address,
+                        subject=subject,
+                        message_id=message_id,
+                    ),
+                )
             )
         subjects = [subject] * len(messages)
     with store.transaction() as tx:
@@ -121,7 +117,7 @@ def operator_round(config: Config, store: Store, renderer: Renderer, now: dt.dat
 
 
 def _removed(store: Store) -> list[dict[str, Any]]:
-    events = store.events(kind=EventKind.RECORD_REMOVED.value, backfill=False)
+    events = store.events(EventFilter(kind=EventKind.RECORD_REMOVED.value, backfill=False))
     with store.reading() as read:
         done = read.notified("operator", [e.id for e in events])
     return [

@@ -17,10 +17,11 @@ from typing import Any
 from .check import Found, judge, near_names, products_in
 from .config import Config, DocumentConfig
 from .documents import read, sentences, stated_date, text_of
-from .emails import Renderer, stable_id
+from .emails import Renderer, outgoing, stable_id
 from .errors import InputError, NoTextError, ProductNotFoundError, RegtrackError
 from .fetch import Fetcher
-from .store import Store
+from .model import OutgoingMessage
+from .store import EventFilter, Store
 
 #: Reads a document's bytes: (name, content) from a path or through the fetcher.
 Loader = Callable[[DocumentConfig], tuple[str, bytes]]
@@ -74,7 +75,10 @@ def check_text(
         names = {n: p for n, p in every.items() if p in spoken}
     ids = sorted({store.find_product(p)[0].id or 0 for p in set(names.values())})
     return judge(
-        sentences(text), store.events(product_ids=ids), names, written=written or stated_date(text)
+        sentences(text),
+        store.events(EventFilter(product_ids=ids)),
+        names,
+        written=written or stated_date(text),
     )
 
 
@@ -135,7 +139,7 @@ def watch_round(
 
 def _message(
     config: Config, renderer: Renderer, document: DocumentConfig, verdicts: list[Any]
-) -> dict[str, Any]:
+) -> OutgoingMessage:
     from .listing import date_text, describe
 
     subject = f"regtrack: {len(verdicts)} statement(s) in {document.where} no longer true"
@@ -157,18 +161,14 @@ def _message(
         ],
     }
     message_id = stable_id("document", document.where, sorted(_key(document, v) for v in verdicts))
-    email = renderer.message(
+    return outgoing(
         "document",
-        context,
-        sender=config.mail.sender,
-        recipient=document.owner,
-        subject=subject,
-        message_id=message_id,
+        renderer.message(
+            "document",
+            context,
+            sender=config.mail.sender,
+            recipient=document.owner,
+            subject=subject,
+            message_id=message_id,
+        ),
     )
-    return {
-        "message_id": message_id,
-        "purpose": "document",
-        "recipient": document.owner,
-        "subject": subject,
-        "content": email.as_bytes(),
-    }

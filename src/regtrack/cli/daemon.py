@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import RegtrackError
+from ..store import EventFilter
 from .app import App, cli, pass_app
 
 if TYPE_CHECKING:
@@ -83,7 +84,11 @@ def demo(folder: Path) -> None:
     click.echo("\n" + result.digest_text.strip() + "\n")
     app = App(result.config)
     product, aliases = app.store.find_product("selinexor")
-    click.echo(render_timeline(product, aliases, app.store.events(product_id=product.id), "table"))
+    click.echo(
+        render_timeline(
+            product, aliases, app.store.events(EventFilter(product_id=product.id)), "table"
+        )
+    )
     hint = f"regtrack --config {result.config} timeline selinexor --format html > selinexor.html"
     click.echo(f"\nExplore: {hint}")
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..store import EventFilter, Order
 from .app import AGENCY, DATE, KIND, App, cli, pass_app
 
 EVENT_FORMATS = ("table", "json", "jsonl", "csv", "xlsx")
@@ -43,11 +44,13 @@ def events(
 
     product_id = app.store.find_product(product)[0].id if product else None
     rows = app.store.iter_events(
-        agency=agency,
-        product_id=product_id,
-        kind=kind.lower() if kind else None,
-        since=since.date() if since else None,
-        backfill=False if no_backfill else True if history else None,
+        EventFilter(
+            agency=agency,
+            product_id=product_id,
+            kind=kind.lower() if kind else None,
+            since=since.date() if since else None,
+            backfill=False if no_backfill else True if history else None,
+        )
     )
     if fmt == "xlsx":
         write_xlsx(rows, _binary_stdout())
@@ -74,7 +77,7 @@ def timeline(app: App, product: str, fmt: str, as_of: dt.datetime | None) -> Non
     from ..timeline import render_timeline
 
     found, aliases = app.store.find_product(product)
-    rows = app.store.events(product_id=found.id)
+    rows = app.store.events(EventFilter(product_id=found.id))
     brand = brand_named(rows, product)
     day = as_of.date() if as_of else None
     if day is not None:
@@ -109,7 +112,7 @@ def status(app: App, products: tuple[str, ...]) -> None:
     if names:
         for name in names:
             product = app.store.find_product(name)[0]
-            events = app.store.events(product_id=product.id)
+            events = app.store.events(EventFilter(product_id=product.id))
             brand = brand_named(events, name)
             label = f"{brand} ({product.name})" if brand else product.name
             found.append((label, current(events, brand=brand, substance=product.name)))
@@ -179,14 +182,13 @@ def feed(
     from ..timeline import render_atom
 
     product_id = app.store.find_product(product)[0].id if product else None
-    rows = app.store.events(
+    shown = EventFilter(
         product_id=product_id,
         agency=agency,
         backfill=None if backfill else False,
         exclude_kind="record_removed",  # the operator's to review, not news
-        newest_first=True,
-        limit=limit,
     )
+    rows = app.store.events(shown, Order.NEWEST_FIRST, limit=limit)
     click.echo(render_atom(rows, title="regtrack: medicines decisions", self_url=self_url))
 
 
@@ -195,7 +197,7 @@ def _by_product(app: App, chosen: list[Any] | None) -> dict[str, list[Any]]:
     bodies (found in SQL, so a register's single-body products are never loaded)."""
     ids = [p.id for p in chosen] if chosen else app.store.products_at_several_bodies()
     grouped: dict[str, list[Any]] = {}
-    for event in app.store.iter_events(product_ids=ids):
+    for event in app.store.iter_events(EventFilter(product_ids=ids)):
         grouped.setdefault(event.product, []).append(event)
     return grouped
 

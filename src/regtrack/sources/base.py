@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-from ..config import Config
+from ..config import Config, SourceConfig
 from ..errors import ShapeError
 from ..fetch import Document
 from ..model import Agency, EventDraft, Observation, ParseResult
@@ -59,6 +59,18 @@ class Schedule:
     skip_reason: str = ""
 
 
+class Rules(Protocol):
+    """A source's event rules (its `rules` module): pure functions of what it observed."""
+
+    def history(self, obs: Observation, result: ParseResult) -> Iterable[EventDraft]: ...
+
+    def changes(
+        self, before: Mapping[str, Any], obs: Observation, result: ParseResult
+    ) -> Iterable[EventDraft]: ...
+
+    def merge(self, before: Mapping[str, Any], obs: Observation) -> Observation: ...
+
+
 class Source(ABC):
     """One body's feeds. Subclasses declare `name`, `agency`, `document_kinds`, `description`."""
 
@@ -67,6 +79,8 @@ class Source(ABC):
     description: ClassVar[str]
     #: The kinds of document its parsers report (`ParseResult.document_kind`).
     document_kinds: ClassVar[tuple[str, ...]]
+    #: Its config section.
+    settings: SourceConfig
 
     @classmethod
     @abstractmethod
@@ -101,24 +115,28 @@ class Source(ABC):
         feeds = self.feeds()
         return next((f.url for f in feeds if f.kind == kind), feeds[0].url)
 
-    #: The source's rules module (history, changes, and optionally merge functions), which
-    #: the three methods below hand over to; a source may override the methods instead.
-    rules: ClassVar[Any] = None
+    #: The source's rules module, which the three methods below hand over to; a source may
+    #: override the methods instead.
+    rules: ClassVar[Rules | None] = None
+
+    def _rules(self) -> Rules:
+        if self.rules is None:
+            raise NotImplementedError(f"the {self.name} source names no rules")
+        return self.rules
 
     def history(self, observation: Observation, result: ParseResult) -> list[EventDraft]:
         """The events a record carries when regtrack sees it for the first time."""
-        return list(self.rules.history(observation, result))
+        return list(self._rules().history(observation, result))
 
     def changes(
         self, before: Mapping[str, Any], observation: Observation, result: ParseResult
     ) -> list[EventDraft]:
         """The events that a change of one record's fields means (none for wording-only)."""
-        return list(self.rules.changes(before, observation, result))
+        return list(self._rules().changes(before, observation, result))
 
     def merge(self, before: Mapping[str, Any], observation: Observation) -> Observation:
         """Combine what a partial document says with what was known (default: it replaces)."""
-        merge = getattr(self.rules, "merge", None)
-        return merge(before, observation) if merge is not None else observation
+        return self.rules.merge(before, observation) if self.rules else observation
 
     def status_of(self, fields: Mapping[str, Any]) -> Any:
         """A record's status, compared across a whole register document: so many records
@@ -129,7 +147,7 @@ class Source(ABC):
     def news_window_days(self) -> int:
         """Days before a feed's previous document beyond which a newly seen decision is
         history published late, not news (0: no window); from the source's config section."""
-        return int(getattr(getattr(self, "settings", None), "news_window_days", 90))
+        return self.settings.news_window_days
 
     @property
     def max_vanished_fraction(self) -> float:
@@ -142,7 +160,7 @@ class Source(ABC):
     def follow_pages(self) -> str:
         """Which records' pages a poll reads: "new" (new or changed records), "tracked"
         (only those of tracked products) or "none"; from the source's config section."""
-        return str(getattr(getattr(self, "settings", None), "follow_pages", "new"))
+        return str(getattr(self.settings, "follow_pages", "new"))
 
     #: Tracked product names, normalised (set by the source from the config).
     tracked: Collection[str] = ()
@@ -162,8 +180,7 @@ class Source(ABC):
         is not followed, and neither is a redirect to one."""
         from urllib.parse import urlsplit
 
-        settings = getattr(self, "settings", None)
-        values: list[Any] = list(settings.model_dump().values()) if settings is not None else []
+        values: list[Any] = list(self.settings.model_dump().values())
         urls = [f.url for f in self.feeds()]
         for value in values:
             urls += [
@@ -180,7 +197,7 @@ class Source(ABC):
     def schedules(self) -> list[Schedule]:
         """The source's jobs and when they run: by default one, every `interval_hours` of
         its config section (a source whose body publishes to a rhythm says so itself)."""
-        hours = float(getattr(getattr(self, "settings", None), "interval_hours", 24.0))
+        hours = self.settings.interval_hours
         return [Schedule(self.name, every_hours=hours, gap_hours=hours / 2)]
 
     def skipped(self) -> list[str]:

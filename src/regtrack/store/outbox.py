@@ -6,6 +6,7 @@ reader's (`store.reader`), on plain read sessions.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +21,7 @@ from ..model import (
     OperatorState,
     OutboxMessage,
     OutboxState,
+    OutgoingMessage,
     TrackingNotice,
 )
 
@@ -35,19 +37,19 @@ class OutboxWrites:
         )
         self.session.flush()
 
-    def enqueue(self, messages: Sequence[dict[str, Any]], now: dt.datetime) -> int:
+    def enqueue(self, messages: Sequence[OutgoingMessage], now: dt.datetime) -> int:
         """Store composed messages, due at `now`; one already stored (same Message-ID) is not
         stored again."""
-        ids = [m["message_id"] for m in messages]
+        ids = [m.message_id for m in messages]
         known = set(
             self.session.exec(
                 select(OutboxMessage.message_id).where(col(OutboxMessage.message_id).in_(ids))
             )
         )
         fresh = [
-            m | {"created_at": now, "next_attempt_at": now}
+            dataclasses.asdict(m) | {"created_at": now, "next_attempt_at": now}
             for m in messages
-            if m["message_id"] not in known
+            if m.message_id not in known
         ]
         if fresh:
             self.session.connection().execute(insert(OutboxMessage), fresh)

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from ..config import Config
 from ..errors import ProductNotFoundError
 from ..listing import event_dict
-from ..store import EventFilter, EventRow, Store
+from ..store import EventFilter, EventRow, Order, Store
 from . import api
 from .api import product_or_404
 from .security import guard, users
@@ -55,7 +55,7 @@ def create_app(config: Config, store: Store) -> FastAPI:
         if not ids:
             ids = store.products_at_several_bodies()[:50]
         grouped: dict[str, list[EventRow]] = {}
-        for event in store.iter_events(product_ids=ids):
+        for event in store.iter_events(EventFilter(product_ids=ids)):
             grouped.setdefault(event.product, []).append(event)
         matrix = [
             (name, [(str(s), status_class(str(s))) if (s := current(rows, substance=name).get(b))
@@ -63,7 +63,9 @@ def create_app(config: Config, store: Store) -> FastAPI:
             for name, rows in sorted(grouped.items())
         ]  # fmt: skip
         week = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
-        news = store.events(detected_after=week, backfill=False, newest_first=True, limit=500)
+        news = store.events(
+            EventFilter(detected_after=week, backfill=False), Order.NEWEST_FIRST, limit=500
+        )
         return page("index.html", bodies=BODIES, matrix=matrix, **briefing(news), count=len(news),
                     legend=LEGEND)  # fmt: skip
 
@@ -86,7 +88,7 @@ def create_app(config: Config, store: Store) -> FastAPI:
         if name.endswith(".ics"):
             return ics(name.removesuffix(".ics"))  # type: ignore[return-value]
         found, aliases = product_or_404(store, name)
-        rows = store.events(product_id=found.id)
+        rows = store.events(EventFilter(product_id=found.id))
         brand = brand_named(rows, name)
         html = render_timeline(
             found, aliases, rows, "html", templates=config.reports.templates, brand=brand,
@@ -100,7 +102,9 @@ def create_app(config: Config, store: Store) -> FastAPI:
         from ..timeline import render_timeline
 
         found, aliases = product_or_404(store, name)
-        text = render_timeline(found, aliases, store.events(product_id=found.id), "ics")
+        text = render_timeline(
+            found, aliases, store.events(EventFilter(product_id=found.id)), "ics"
+        )
         return Response(text, media_type="text/calendar")
 
     @app.get("/feed.xml", include_in_schema=False)
@@ -109,11 +113,10 @@ def create_app(config: Config, store: Store) -> FastAPI:
 
         pid = product_or_404(store, product)[0].id if product else None
         rows = store.events(
-            product_id=pid,
-            agency=agency,
-            backfill=False,
-            exclude_kind="record_removed",
-            newest_first=True,
+            EventFilter(
+                product_id=pid, agency=agency, backfill=False, exclude_kind="record_removed"
+            ),
+            Order.NEWEST_FIRST,
             limit=200,
         )
         xml = render_atom(rows, title="regtrack: medicines decisions", self_url=None)
@@ -128,11 +131,11 @@ def create_app(config: Config, store: Store) -> FastAPI:
         from ..reports import BODIES
 
         query = shown.query(store)
-        rows = store.events(**query, latest_first=True, limit=PAGE + 1, after=_key(after))
+        rows = store.events(query, Order.LATEST_FIRST, limit=PAGE + 1, after=_key(after))
         more = rows[PAGE - 1] if len(rows) > PAGE else None
         return page(
             "events.html", rows=[_row(r) for r in rows[:PAGE]], filters=shown.form(),
-            total=store.count_events(**query), after=after,
+            total=store.count_events(query), after=after,
             more=f"{_day(more).isoformat()}:{more.id}" if more else None,
             bodies=BODIES, kinds=[(k.value, w) for k, w in KIND_WORDS.items()],
         )  # fmt: skip
@@ -276,7 +279,7 @@ def _download(store: Store, fmt: str, query: Any) -> Response:
 
     from ..listing import write_events, write_xlsx
 
-    rows = store.iter_events(**query, latest_first=True)
+    rows = store.iter_events(query, Order.LATEST_FIRST)
     if fmt == "xlsx":
         buffer = io.BytesIO()
         write_xlsx(rows, buffer)

@@ -37,7 +37,7 @@ class EMAReport(Source):
     document_kinds = (f"{REPORT}-xlsx", f"{REPORT}-json", EPAR, REGISTER)
 
     def __init__(self, settings: EMAConfig, tracked: list[str] | None = None) -> None:
-        self.settings = settings
+        self.settings: EMAConfig = settings
         self.tracked = {normalise(n) for n in tracked or [] if normalise(n)}
 
     @classmethod

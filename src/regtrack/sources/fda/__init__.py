@@ -9,7 +9,7 @@ from ...config import Config, FDAConfig
 from ...errors import ShapeError
 from ...fetch import Document
 from ...model import PARTIAL, Agency, Link, Observation, ParseResult
-from ..base import Feed, Schedule, Source, head
+from ..base import Feed, Rules, Schedule, Source, head
 from . import datafiles, openfda, rules, shape
 
 ZIP_KIND, JSON_KIND = "fda-datafiles-zip", "openfda-drugsfda-json"
@@ -25,10 +25,10 @@ class FDA(Source):
     description = "Drugs@FDA data files (whole US register) and openFDA drugsfda queries"
     document_kinds = (ZIP_KIND, JSON_KIND)
 
-    rules: ClassVar[Any] = rules
+    rules: ClassVar[Rules | None] = rules
 
     def __init__(self, settings: FDAConfig, names: list[str]) -> None:
-        self.settings = settings
+        self.settings: FDAConfig = settings
         self.names = names
 
     @classmethod

@@ -11,7 +11,7 @@ from ...config import Config, MHRAConfig
 from ...errors import ShapeError
 from ...fetch import Document
 from ...model import Agency, Link, NameKind, Observation, ParseResult, ProductName
-from ..base import Feed, Source, head
+from ..base import Feed, Rules, Source, head
 from . import announcements, grants, products, rules
 
 KINDS = ("mhra-grants-publication", "mhra-grants-pdf", "mhra-announcements", "mhra-products-index")
@@ -26,12 +26,12 @@ class MHRA(Source):
     )
     description = "MHRA grants register (PDF lists), announcements and SmPC wording"
     document_kinds = KINDS
-    rules: ClassVar[Any] = rules
+    rules: ClassVar[Rules | None] = rules
 
     def __init__(
         self, settings: MHRAConfig, tracked: list[str], today: dt.date | None = None
     ) -> None:
-        self.settings = settings
+        self.settings: MHRAConfig = settings
         self.tracked = tracked
         self.today = today or dt.date.today()
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from ...config import Config, NICEConfig
 from ...fetch import Document
 from ...model import Agency, Link, Observation, ParseResult
 from ...names import normalise
-from ..base import Feed, Source, head
+from ..base import Feed, Rules, Source, head
 from . import documents, records, rules
 from .documents import INDEV_JSON, INDEV_PAGE, LISTING, TA_PAGE
 
@@ -29,10 +29,10 @@ class NICE(Source):
         "nice-indev-page-text",
     )
 
-    rules: ClassVar[Any] = rules
+    rules: ClassVar[Rules | None] = rules
 
     def __init__(self, settings: NICEConfig, tracked: list[str]) -> None:
-        self.settings = settings
+        self.settings: NICEConfig = settings
         self.tracked = [normalise(n) for n in tracked if normalise(n)]
 
     @classmethod

@@ -10,7 +10,7 @@ from ...config import Config, SMCConfig
 from ...fetch import Document
 from ...model import Agency, Link, NameKind, Observation, ParseResult, ProductName
 from ...names import normalise
-from ..base import Feed, Schedule, Source, head
+from ..base import Feed, Rules, Schedule, Source, head
 from . import documents, rules
 from .documents import ADVICE, LISTING
 
@@ -22,10 +22,10 @@ class SMC(Source):
     description = "Scottish Medicines Consortium advice: listing and advice pages"
     document_kinds = ("smc-listing-json", "smc-listing-page", "smc-advice-page")
 
-    rules: ClassVar[Any] = rules
+    rules: ClassVar[Rules | None] = rules
 
     def __init__(self, settings: SMCConfig, tracked: list[str]) -> None:
-        self.settings = settings
+        self.settings: SMCConfig = settings
         self.tracked = [normalise(n) for n in tracked if normalise(n)]
 
     @classmethod
