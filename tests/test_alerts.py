@@ -46,6 +46,17 @@ def clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _daily_hour() -> int:
+    """The daily digest's hour for these tests: six hours from now in London, so that a test's
+    own hour of changes never crosses it, whatever the time of day the suite runs."""
+    from zoneinfo import ZoneInfo
+
+    return (dt.datetime.now(ZoneInfo("Europe/London")) + dt.timedelta(hours=6)).hour
+
+
+DAILY_HOUR = _daily_hour()
+
+
 def next_local(after: dt.datetime, hour: int, minute: int) -> dt.datetime:
     from zoneinfo import ZoneInfo
 
@@ -102,7 +113,7 @@ def config(port: int = 25, **mail: Any) -> Config:
         products=[ProductConfig(name="selinexor", aliases=["Xpovio", "Nexpovio"])],
         mail=MailConfig(backend="smtp", smtp_host="127.0.0.1", smtp_port=port, security="none",
                         sender="regtrack <regtrack@example.org>", timezone="Europe/London",
-                        daily_at="07:00", retry_seconds=60, max_attempts=2, **mail),
+                        daily_at=f"{DAILY_HOUR:02d}:00", retry_seconds=60, max_attempts=2, **mail),
         recipients=[
             RecipientConfig(email="alice@example.org", name="Alice (market access)", subscriptions=[
                 SubscriptionConfig(frequency="immediate", products=["Nexpovio"], name="selinexor, as it happens")]),
@@ -165,8 +176,8 @@ def test_digests_go_to_the_right_people_once_with_both_parts_and_escaped_text(
     bob = next(m for m in inbox.messages[1:] if m["To"] == "bob@example.org")
     assert "refusal" in bob.get_body(("plain",)).get_content()
 
-    # The daily window (07:00 London) after the changes: Bob's everything digest, escaped.
-    next_morning = next_local(later, 7, 30)
+    # The daily window (DAILY_HOUR London) after the changes: Bob's everything digest, escaped.
+    next_morning = next_local(later, DAILY_HOUR, 30)
     daily = alerts.digest_round(next_morning)
     assert [r for r, s in daily.composed if "daily" in s] == ["bob@example.org"]
     deliver(store, backend, cfg.mail, next_morning)

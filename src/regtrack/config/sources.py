@@ -73,6 +73,11 @@ class EMAConfig(SourceConfig):
 class FDAConfig(SourceConfig):
     #: Drugs@FDA data files: the whole US register, a zip of tab-separated tables, weekly.
     datafiles_url: str = "https://www.fda.gov/media/89850/download"
+    #: CDER's "Drug and Biologic Accelerated Approvals Based on a Surrogate Endpoint" (PDF),
+    #: linked from https://www.fda.gov/drugs/nda-and-bla-approvals/accelerated-approvals; its
+    #: /media/<n>/download address changes with each edition, so none is assumed: set it to
+    #: read conversions to traditional approval and withdrawn accelerated indications.
+    accelerated_url: str | None = None
     #: openFDA drugsfda endpoint, for fresher checks of tracked products.
     openfda_url: str = "https://api.fda.gov/drug/drugsfda.json"
     openfda: bool = True

@@ -10,9 +10,10 @@ from ...errors import ShapeError
 from ...fetch import Document
 from ...model import PARTIAL, Agency, Link, Observation, ParseResult
 from ..base import Feed, Rules, Schedule, Source, head
-from . import datafiles, openfda, rules, shape
+from . import accelerated, datafiles, openfda, rules, shape
 
 ZIP_KIND, JSON_KIND = "fda-datafiles-zip", "openfda-drugsfda-json"
+ACCELERATED_PAGE = "https://www.fda.gov/drugs/nda-and-bla-approvals/accelerated-approvals"
 DRUGS_AT_FDA = (
     "https://www.accessdata.fda.gov/scripts/cder/daf/index.cfm?event=overview.process&ApplNo="
 )
@@ -22,8 +23,11 @@ class FDA(Source):
     name = "fda"
     agency = Agency.FDA
     body_hosts = frozenset({"www.fda.gov", "api.fda.gov", "www.accessdata.fda.gov"})
-    description = "Drugs@FDA data files (whole US register) and openFDA drugsfda queries"
-    document_kinds = (ZIP_KIND, JSON_KIND)
+    description = (
+        "Drugs@FDA data files (whole US register), openFDA drugsfda queries and CDER's "
+        "accelerated approvals list (PDF)"
+    )
+    document_kinds = (ZIP_KIND, JSON_KIND, accelerated.KIND)
 
     rules: ClassVar[Rules | None] = rules
 
@@ -38,6 +42,8 @@ class FDA(Source):
 
     def feeds(self) -> list[Feed]:
         feeds = [Feed(self.settings.datafiles_url, ZIP_KIND)]
+        if self.settings.accelerated_url:
+            feeds.append(Feed(self.settings.accelerated_url, accelerated.KIND))
         if self.settings.openfda:
             key = self.settings.api_key
             feeds += [
@@ -85,13 +91,23 @@ class FDA(Source):
         start = head(content, 64)
         if start[:1] == b"{":
             return JSON_KIND
+        if start.startswith(b"%PDF"):
+            return accelerated.KIND
         return ZIP_KIND if start.startswith(b"PK\x03\x04") else None
 
     def replay_url(self, kind: str) -> str:
+        if kind == accelerated.KIND:
+            return self.settings.accelerated_url or ACCELERATED_PAGE
         return self.settings.openfda_url if kind == JSON_KIND else self.settings.datafiles_url
 
     def parsers(self) -> Mapping[str, Callable[[Document], ParseResult]]:
-        return {ZIP_KIND: self._datafiles, JSON_KIND: self._openfda}
+        return {ZIP_KIND: self._datafiles, JSON_KIND: self._openfda,
+                accelerated.KIND: self._accelerated}  # fmt: skip
+
+    def _accelerated(self, document: Document) -> ParseResult:
+        as_of, rows = accelerated.read(document.content)
+        observations = [accelerated.observation(r) for r in rows]
+        return ParseResult(observations, accelerated.KIND, as_of, complete=False)
 
     def _datafiles(self, document: Document) -> ParseResult:
         if not document.content.startswith(b"PK\x03\x04"):

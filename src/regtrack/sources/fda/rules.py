@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...model import PARTIAL, DateKind, EventDraft, EventKind, Observation, ParseResult
+from . import accelerated
 
 ACCELERATED = 3  # Efficacy-Accelerated Approval
 CONFIRMATORY = 4  # Efficacy-Accelerated Approval Confirmatory Study
@@ -20,6 +21,8 @@ DISCONTINUED = "Discontinued"
 
 
 def history(obs: Observation, result: ParseResult) -> list[EventDraft]:
+    if "accelerated" in obs.fields:
+        return accelerated.history(obs)
     events = [
         e
         for key, sub in obs.fields["submissions"].items()
@@ -32,6 +35,8 @@ def history(obs: Observation, result: ParseResult) -> list[EventDraft]:
 
 
 def changes(before: Mapping[str, Any], obs: Observation, result: ParseResult) -> list[EventDraft]:
+    if "accelerated" in obs.fields:
+        return accelerated.changes(before, obs)
     events = []
     known = before.get("submissions") or {}
     for key, sub in obs.fields["submissions"].items():
@@ -50,6 +55,8 @@ def changes(before: Mapping[str, Any], obs: Observation, result: ParseResult) ->
 def merge(before: Mapping[str, Any], obs: Observation) -> Observation:
     """Union of what was known and what a feed says now: a submission or product one feed has
     not caught up with is kept, and action types only the data files give are not lost."""
+    if "accelerated" in obs.fields:
+        return obs  # a row of CDER's list says all there is of its indication
     fields = dict(obs.fields)
     for part in ("submissions", "products"):
         merged = {key: dict(value) for key, value in (before.get(part) or {}).items()}
