@@ -91,3 +91,25 @@ def test_a_list_whose_columns_changed_fails_loudly_and_removes_nothing(
     assert len(store.events()) == before
     (health,) = [h for h in store.health() if h.source == "fda"]
     assert health.consecutive_failures >= 1 and "accelerated approvals" in (health.last_error or "")
+
+
+def test_the_data_files_and_cders_list_report_one_switch_with_both_evidences(
+    store: Store, tmp_path: Path
+) -> None:
+    """Drugs@FDA's confirmatory approval (action type 4, since 2025) and CDER's "Converted"
+    row for the same application on the same day: one conversion, quoting both."""
+    from .fda_zip import build
+
+    folder = Path(__file__).parent / "data" / "fda" / "release_2025-03-04"
+    zipped = tmp_path / "release.zip"
+    zipped.write_bytes(build(folder.glob("*.txt"), dt.date(2025, 3, 4)))
+    cfg = Config(sources=SourcesConfig(fda=FDAConfig(min_applications=1, accelerated_url=URL)))
+    fda = FDA.from_config(cfg)
+    poll(store, fda, None, from_file=zipped)
+    zetamab = ["BLA 761234", "ZETAVIA", "ZETAMAB", "ZETA BIO", "10/30/2020", "4/30/2021", "6.0",
+               "REFRACTORY PULMONARY FIBROSIS", "Converted", "2/27/2025"]  # fmt: skip
+    poll(store, fda, None, from_file=edition(tmp_path, "2025-03", [zetamab], "March 31, 2025"))
+    (switch,) = store.events(EventFilter(kind="conversion_to_full", agency="FDA"))
+    assert (switch.reference, switch.event_date) == ("BLA761234", dt.date(2025, 2, 27))
+    assert "Confirmatory" in switch.evidence and "CDER accelerated approvals" in switch.evidence
+    assert switch.details["action_types"] == [4] and switch.details["scope"] == "application"

@@ -138,6 +138,8 @@ def test_announcements_infer_conditional_approval_and_conversion(store: Store) -
     (news,) = later.news
     assert news.kind.value == "conversion_to_full" and news.details["inferred"] is True
     assert "converted" in news.evidence or "full marketing authorisation" in news.evidence
+    zetamab = next(e for e in store.events() if "zetamab" in e.reference)
+    assert zetamab.details["route"] == "International Recognition A"  # the grant's route
 
 
 def test_smpc_wording_appears_then_goes(store: Store) -> None:
@@ -204,3 +206,21 @@ def test_search_and_index_answers_that_lost_their_fields_are_shape_errors() -> N
         products.read(json.dumps(index).encode())
     # An index answer without SmPCs among its documents is simply empty.
     assert products.read(json.dumps({"value": [{"doc_type": "pil"}]}).encode()) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "route"),
+    [
+        ("MHRA approves zetamab through the International Recognition Procedure (Recognition A)",
+         "International Recognition A"),
+        ("Approved via international recognition route B, relying on an EU approval",
+         "International Recognition B"),
+        ("Drug X approved using the international recognition route", "International Recognition"),
+        ("First medicine approved under the Innovative Licensing and Access Pathway (ILAP)", "ILAP"),
+        ("Approved through Project Orbis with the FDA and TGA", "Project Orbis"),
+        ("MHRA approves drug Y for adults with asthma", None),
+    ],
+)  # fmt: skip
+def test_an_announcement_names_the_route_of_the_grant(text: str, route: str | None) -> None:
+    """The route GOV.UK's words give (none assumed when they name none)."""
+    assert announcements.route(text) == route

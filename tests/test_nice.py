@@ -183,6 +183,39 @@ def test_in_development_project_status_and_every_expected_date(store: Store) -> 
     assert store.find_product("zetamab")[0].name == "zetamab"
 
 
+def test_real_timeline_stages_with_their_consultation_windows(samples: Path) -> None:
+    """A real project's two rounds of draft guidance, each with the day its comments close."""
+    source = nice()
+    result = source.parse(_doc(samples, "indev_project_GID-TA10730_no_schedule.json"))
+    (obs,) = result.observations
+    stages = [e for e in source.history(obs, result) if e.kind.value == "hta_stage"]
+    assert [(e.event_date, e.details["stage"], e.details["closes"], e.details.get("round"))
+            for e in stages] == [
+        (dt.date(2022, 10, 12), "draft guidance consultation", "2022-11-02", None),
+        (dt.date(2023, 2, 21), "draft guidance consultation", "2023-03-14", 2),
+    ]  # fmt: skip
+
+
+def test_final_draft_guidance_is_news_with_its_appeal_window(store: Store) -> None:
+    """The stage a market-access team waits for: final draft guidance, with the day appeals
+    close (15 working days), reached after the consultation; the product's status says so."""
+    from regtrack import reports
+
+    first = replay(store, "gid-ta11401_2025-03-01.html")
+    assert [(e.details["stage"], str(e.event_date)) for e, *_ in first.events
+            if e.kind.value == "hta_stage"] == [("draft guidance consultation", "2025-02-06")]  # fmt: skip
+    later = replay(store, "gid-ta11401_2025-04-15.html")
+    (news,) = later.news
+    assert news.kind.value == "hta_stage" and news.details["stage"] == "final draft guidance"
+    assert news.event_date == dt.date(2025, 4, 10) and news.details["closes"] == "2025-05-01"
+    assert "appeals close about 2025-05-01" in news.evidence
+    product, _ = store.find_product("zetamab")
+    status = reports.current(store.events(EventFilter(product_id=product.id)))["NICE"]
+    assert str(status) == "final draft guidance (GID-TA11401) since 2025-04-10"
+    again = replay(store, "gid-ta11401_2025-04-15.html")
+    assert again.news == []  # a stage is news once
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [
@@ -297,3 +330,51 @@ def test_a_poll_stopped_at_its_document_limit_says_what_it_did_not_read(
     )
     (health,) = sqlite_store.health()
     assert not health.healthy and health.last_error == outcomes[-1].message
+
+
+def test_a_tracked_projects_stages_over_http_history_first_then_news(
+    httpserver: HTTPServer, sqlite_store: Store
+) -> None:
+    """The in-development listing and a tracked project's page: what the first poll finds is
+    history; the final draft guidance a later poll finds is news, though the listing's entry
+    for the project did not change (its page is read whenever the listing is)."""
+    zetamab = [ProductConfig(name="zetamab", aliases=["Zetavia"])]
+    base = httpserver.url_for("").rstrip("/")
+
+    def listing(*extra: str) -> bytes:
+        documents_ = [{"title": t, "niceGuidanceType": ["Technology appraisal guidance"],
+                       "guidanceStatus": ["In progress"],
+                       "pathAndQuery": f"/guidance/indevelopment/{g}"}
+                      for g, t in [("gid-ta11401", "Zetamab for treating refractory pulmonary "
+                                    "fibrosis [ID6401]"), *[(e, f"Otherumab {e}") for e in extra]]]  # fmt: skip
+        data = {"props": {"pageProps": {"results": {"documents": documents_}}}}
+        return (f'<html><body><script id="__NEXT_DATA__" type="application/json">'
+                f"{json.dumps(data)}</script></body></html>").encode()  # fmt: skip
+
+    def serve(listing_bytes: bytes, page: str) -> None:
+        httpserver.clear()
+        httpserver.expect_request("/guidance/indevelopment").respond_with_data(
+            listing_bytes, content_type="text/html"
+        )
+        httpserver.expect_request("/guidance/indevelopment/gid-ta11401").respond_with_data(
+            (DATA / page).read_bytes(), content_type="text/html"
+        )
+
+    source = NICE.from_config(
+        Config(products=zetamab, sources=SourcesConfig(nice=NICEConfig(
+            base_url=base, listings=["/guidance/indevelopment"])))
+    )  # fmt: skip
+    fetcher = Fetcher(FetchConfig(min_interval_seconds=0, robots_txt=False, retries=0))
+    serve(listing(), "gid-ta11401_2025-03-01.html")
+    first = poll(sqlite_store, source, fetcher)
+    assert [o.status for o in first] == ["changed", "changed"]
+    assert [e for o in first for e in o.news] == []  # a first poll: history
+    (stage,) = sqlite_store.events(EventFilter(kind="hta_stage"))
+    assert stage.backfill and stage.details["stage"] == "draft guidance consultation"
+
+    serve(listing("gid-ta11999"), "gid-ta11401_2025-04-15.html")  # another project added
+    later = poll(sqlite_store, source, fetcher)
+    news = [e for o in later for e in o.news]
+    assert [(e.reference, e.details["stage"]) for e in news if e.kind.value == "hta_stage"] == [
+        ("GID-TA11401", "final draft guidance")
+    ]

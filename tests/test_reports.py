@@ -21,7 +21,7 @@ MHRA_PATH = (
 )
 STATUS = {
     "EMA": "Nexpovio full authorisation since 2022-07-18 (EMEA/H/C/005127)",
-    "FDA": "XPOVIO accelerated approval since 2019-07-03 (NDA212306); "
+    "FDA": "XPOVIO regular approval since 2020-12-18 (NDA212306); "
     "approved since 2025-01-15 (ANDA214999)",
     "MHRA": f"Nexpovio conditional authorisation since 2021-06-17~ ({MHRA_PATH})",
     # each appraisal with its own date: TA974 was published a week after TA970
@@ -99,7 +99,7 @@ def test_a_brand_shows_its_own_authorisations_and_names_the_others(demo: tuple[P
     # are on the substance and stay.
     assert lines[2].startswith("EMA   no XPOVIO authorisation; 1 other selinexor medicine fully")
     assert any(
-        line.startswith("FDA   XPOVIO accelerated approval since 2019-07-03 (NDA212306)")
+        line.startswith("FDA   XPOVIO regular approval since 2020-12-18 (NDA212306)")
         for line in lines
     )
     assert "NICE  recommended since 2024-05-08 (TA970) / recommended with restrictions since " \
@@ -110,7 +110,9 @@ def test_a_brand_shows_its_own_authorisations_and_names_the_others(demo: tuple[P
 def test_json_csv_and_markdown(demo: tuple[Path, str]) -> None:
     data = json.loads(run(demo[0], "timeline", "selinexor", "--format", "json"))
     assert data["status"] == STATUS
-    conversion = next(e for e in data["events"] if e["kind"] == "conversion_to_full")
+    conversion = next(
+        e for e in data["events"] if e["kind"] == "conversion_to_full" and e["agency"] == "EMA"
+    )
     assert (conversion["event_date"], conversion["date_approximate"]) == ("2022-07-18", False)
     rows = list(
         csv.DictReader(io.StringIO(run(demo[0], "timeline", "selinexor", "--format", "csv")))
@@ -134,7 +136,8 @@ def test_as_of_shows_what_was_known_then(demo: tuple[Path, str]) -> None:
     assert then[1:4] == [
         "EMA   Nexpovio conditional authorisation since 2021-03-26 (EMEA/H/C/005127)",
         f"MHRA  Nexpovio conditional authorisation since 2021-06-17~ ({MHRA_PATH})",
-        "FDA   XPOVIO accelerated approval since 2019-07-03 (NDA212306)",
+        # CDER's list: the accelerated approval of 2019 converted on 18 December 2020.
+        "FDA   XPOVIO regular approval since 2020-12-18 (NDA212306)",
     ]
     assert not any("TA970" in line for line in then)  # NICE had not decided yet
 
@@ -148,7 +151,11 @@ def test_ics_parses_with_icalendar(demo: tuple[Path, str]) -> None:
     events = list(calendar.walk("VEVENT"))
     data = json.loads(run(demo[0], "timeline", "selinexor", "--format", "json"))
     assert len(events) == sum(1 for e in data["events"] if e["event_date"])
-    switch = next(e for e in events if "conversion to full authorisation" in str(e["SUMMARY"]))
+    switch = next(
+        e
+        for e in events
+        if "EMA" in str(e["SUMMARY"]) and "conversion to full" in str(e["SUMMARY"])
+    )
     assert str(switch["DTSTART"].dt) == "2022-07-18" and str(switch["DTEND"].dt) == "2022-07-19"
     assert str(switch["URL"]).startswith("http://127.0.0.1:")
     assert len({str(e["UID"]) for e in events}) == len(events)

@@ -214,3 +214,31 @@ def test_listing_json_whose_items_lost_their_names_is_a_shape_error() -> None:
     url = "https://www.scottishmedicines.org.uk/listing?current-page-0=1"
     with pytest.raises(ShapeError, match="no 'Heading'"):
         documents.read(json.dumps(listing).encode(), url, "https://www.scottishmedicines.org.uk")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "outcome", "qualifier"),
+    [
+        ("ADVICE: following an initial assessment under the ultra-orphan pathway, zetamab "
+         "(Zetavia) is available for use in NHSScotland while further clinical effectiveness "
+         "data are gathered.", "available_pending_reassessment", "ultra_orphan_initial"),
+        ("ADVICE: following a reassessment through the ultra-orphan pathway, zetamab (Zetavia) "
+         "is accepted for use within NHSScotland.", "accepted", "ultra_orphan_reassessment"),
+        ("ADVICE: in the absence of a submission from the holder of the marketing authorisation "
+         "zetamab (Zetavia) is not recommended for use within NHSScotland.", "not_recommended",
+         "non_submission"),
+        ("ADVICE: following a full submission zetamab (Zetavia) is accepted for use on an interim "
+         "basis subject to ongoing evaluation and future reassessment within NHSScotland.",
+         "interim", "full"),
+    ],
+)  # fmt: skip
+def test_outcomes_beside_accepted_and_not_recommended(
+    sentence: str, outcome: str, qualifier: str
+) -> None:
+    """Ultra-orphan initial assessment (available while data are gathered, no decision on
+    routine use yet), its reassessment, non-submission and interim acceptance."""
+    from regtrack.sources.smc import documents
+
+    record = documents.advice(["Medicine name: zetamab (Zetavia)", "SMC ID: SMC2760", sentence],
+                              "https://www.scottishmedicines.org.uk/medicines-advice/x-smc2760/")  # fmt: skip
+    assert (record["outcome"], record["qualifier"]) == (outcome, qualifier)

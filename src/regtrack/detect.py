@@ -86,6 +86,7 @@ def detect(
     *,
     first_poll: bool,
     late_before: dt.date | None = None,
+    backfill: bool = False,
 ) -> Detection:
     """Diff one parsed document against what was known.
 
@@ -96,6 +97,8 @@ def detect(
     `late_before` was published late and is marked `late`: history when it only adds to the
     past (a variation, a record first seen with old decisions), news when it changes the
     status of a record already known (a withdrawal EMA shows months after the decision).
+    `backfill`: the document is a record's page followed from a first poll, so what it adds
+    to a record that poll brought is history too.
     """
     out = Detection()
     seen: set[tuple[str, str]] = set()
@@ -123,7 +126,7 @@ def detect(
         else:
             obs = rules.merge(before.fields, obs)
             if before.fields != obs.fields or not before.present:
-                add(rules.changes(before.fields, obs, result), False, known_record=True)
+                add(rules.changes(before.fields, obs, result), backfill, known_record=True)
                 out.upserts.append(obs)
 
     if result.complete:

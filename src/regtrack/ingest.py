@@ -49,6 +49,8 @@ class PollOutcome:
     follow: list[Link] = field(default_factory=list)
     #: The document was fetched but its shape was wrong (not a fetch failure).
     shape_error: bool = False
+    #: Read as its feed's first document: the pages it leads to bring history.
+    first_poll: bool = False
 
     @property
     def news(self) -> list[EventDraft]:
@@ -63,6 +65,7 @@ def process(
     last: Snapshot | None = None,
     parsed_before: bool = False,
     progress: Progress = quiet,
+    backfill: bool = False,
 ) -> PollOutcome:
     """Run one document through the pipeline in one transaction: its snapshot, state and
     events are committed together, or (killed, or the database failing) not at all. A
@@ -75,8 +78,9 @@ def process(
         # Stored once it is parsed, with how it parsed (one row): see `_settle`.
         snapshot = _snapshot_of(document)
         return _parse_and_apply(
-            tx, source, document, snapshot, feed_seen=seen, previous=previous, progress=progress
-        )
+            tx, source, document, snapshot, feed_seen=seen, previous=previous, progress=progress,
+            backfill=backfill,
+        )  # fmt: skip
 
 
 def _dated(snapshot: Snapshot) -> dt.date:
@@ -153,6 +157,7 @@ def _parse_and_apply(
     feed_seen: bool,
     previous: dt.date | None = None,
     progress: Progress = quiet,
+    backfill: bool = False,
 ) -> PollOutcome:
     """Parse, detect and write one stored document. History is backfill on the source's first
     poll and on a feed's first document (the register after an API, a newly tracked query);
@@ -191,7 +196,9 @@ def _parse_and_apply(
     )
     try:
         # Detection raises before anything is written, so a shape error leaves no trace.
-        detection = detect(source, known, result, first_poll=first_poll, late_before=late_before)
+        detection = detect(
+            source, known, result, first_poll=first_poll, late_before=late_before, backfill=backfill
+        )
     except Exception as err:
         return failed(err)
     # Each record's own page when the feed names it; else, for a page, the page itself.
@@ -219,6 +226,7 @@ def _parse_and_apply(
         follow=[]
         if document.replayed_from
         else followed(source, result, {obs.reference for obs in detection.upserts}, first_poll),
+        first_poll=first_poll,
     )
 
 

@@ -57,6 +57,8 @@ def describe(row: EventRow) -> str:
             notes.append("accelerated")
     if d.get("outcome"):
         notes.append(OUTCOME_WORDS.get(str(d["outcome"]), str(d["outcome"])))
+    if row.kind in (EventKind.HTA_STAGE, EventKind.HTA_STATUS):
+        notes.append(str(d.get("stage") or d.get("status") or "").lower())
     if d.get("reason"):
         notes.append(str(d["reason"]))
     # The initial procedure (0000) of an authorisation says nothing a reader needs.
@@ -67,6 +69,7 @@ def describe(row: EventRow) -> str:
         notes.append(str(d["submission"]))
     if d.get("re_examination"):
         notes.append("re-examination")
+    notes = [note for note in notes if note]
     return f"{words} ({', '.join(notes)})" if notes else words
 
 

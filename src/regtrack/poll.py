@@ -77,7 +77,7 @@ def poll(
         for link in outcome.follow:
             if link.url not in seen:
                 seen.add(link.url)
-                queue.append(_feed_of(link, feed))
+                queue.append(_feed_of(link, feed, outcome.first_poll))
     if queue:
         # Followed pages are not remembered: an unchanged listing would not name them again,
         # so the operator is told which were not read.
@@ -88,13 +88,13 @@ def poll(
     return outcomes
 
 
-def _feed_of(link: Link, parent: Feed) -> Feed:
+def _feed_of(link: Link, parent: Feed, first_poll: bool) -> Feed:
     """What a followed link is fetched as: more of its document (a next page) with the
     document's own settings (its API key, the statuses it may answer with); a record's page
-    as a plain page."""
+    as a plain page, whose news is history when its record came in a first poll."""
     if link.reference is None:
         return replace(parent, url=link.url, kind=link.kind)
-    return Feed(link.url, link.kind, parent.job)
+    return Feed(link.url, link.kind, parent.job, backfill=first_poll or parent.backfill)
 
 
 def _record_health(
@@ -148,5 +148,6 @@ def _fetch_and_process(
         return PollOutcome(source.name, feed.url, "not_modified", "304 Not Modified")
     document = replace(document, kind=feed.kind)
     return process(
-        store, source, document, last=last, parsed_before=parsed_before, progress=progress
-    )
+        store, source, document, last=last, parsed_before=parsed_before, progress=progress,
+        backfill=feed.backfill,
+    )  # fmt: skip

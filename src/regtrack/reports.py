@@ -216,6 +216,8 @@ def _regulator_status(state: Status | None, row: EventRow, agency: str) -> Statu
         else:
             word = "approved" if agency == "FDA" else "authorised"
         state = Status(word, day, approx)
+    elif d.get("scope") == "indication":
+        pass  # one accelerated indication converted or withdrawn: not the authorisation's
     elif kind == EventKind.CONVERSION_TO_FULL:
         state = Status("regular approval" if agency == "FDA" else "full authorisation", day, approx)
     elif kind == EventKind.TENTATIVE_APPROVAL and state is None:
@@ -238,6 +240,10 @@ def _hta(rows: list[EventRow]) -> Status | None:
         if row.kind == EventKind.HTA_DECISION:
             latest[row.reference] = row
     if not latest:
+        stages = [r for r in rows if r.kind == EventKind.HTA_STAGE and r.event_date]
+        if stages:  # the furthest stage reached: "final draft guidance since 2024-04-10"
+            last = max(stages, key=lambda r: (effective_day(r), r.id))
+            return Status(f"{last.details.get('stage')} ({last.reference})", last.event_date)
         pending = [r for r in rows if r.kind in (EventKind.HTA_STATUS, EventKind.EXPECTED_DATE)]
         if pending:
             last = pending[-1]

@@ -32,18 +32,21 @@ def documents(cycle: int) -> dict[str, tuple[bytes, str]]:
     with zipfile.ZipFile(release, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted((DATA / "fda_release").glob("*.txt")):
             archive.writestr(zipfile.ZipInfo(path.name, (2025, 3, 4, 6, 0, 0)), path.read_bytes())
-    html, js = "text/html; charset=utf-8", "application/json"
+    html, js, pdf = "text/html; charset=utf-8", "application/json", "application/pdf"
     return {
         "/ema/report.json": (read(f"ema_report_cycle{cycle}.json"), js),
         "/ema/epar/nexpovio": (read("ema_epar_nexpovio.html"), html),
         "/ec/h1537.htm": (read(f"ec_h1537_cycle{cycle}.html"), html),
         "/fda/download": (release.getvalue(), "application/zip"),
         "/fda/drugsfda.json": (read("openfda_selinexor.json"), js),
+        "/fda/accelerated.pdf": (read("fda_cder_accelerated.pdf"), pdf),
         "/mhra/grants": (read("mhra_grants_publication.json"), js),
         "/mhra/search.json": (read("mhra_announcements.json"), js),
         "/nice/guidance/published": (read("nice_listing_published_2024-06-01.html"), html),
         "/nice/guidance/ta970": (read("nice_ta970.html"), html),
         "/nice/guidance/ta974": (read("nice_ta974.html"), html),
+        "/nice/guidance/indevelopment": (read("nice_listing_indevelopment.html"), html),
+        "/nice/guidance/indevelopment/gid-ta11401": (read("nice_gid-ta11401.html"), html),
         "/smc/listing": (read("smc_listing_2024-10-07.json"), js),
         "/medicines-advice/selinexor-nexpovio-abbreviated-smc2721/": (
             read("smc_selinexor-nexpovio-abbreviated-smc2721.html"),
@@ -124,6 +127,7 @@ eu_numbers = {{ "EMEA/H/C/005127" = "EU/1/21/1537" }}
 [sources.fda]
 datafiles_url = "{base}/fda/download"
 openfda_url = "{base}/fda/drugsfda.json"
+accelerated_url = "{base}/fda/accelerated.pdf"
 applications = ["NDA212306"]
 min_applications = 1
 [sources.mhra]
@@ -131,7 +135,7 @@ grants_url = "{base}/mhra/grants"
 announcements_url = "{base}/mhra/search.json"
 [sources.nice]
 base_url = "{base}/nice"
-listings = ["/guidance/published"]
+listings = ["/guidance/published", "/guidance/indevelopment"]
 [sources.smc]
 base_url = "{base}"
 listing_url = "{base}/smc/listing"
@@ -152,6 +156,9 @@ spread_seconds = 0
 [[products]]
 name = "selinexor"
 aliases = ["Xpovio", "Nexpovio", "KPT-330"]
+[[products]]
+name = "zetamab"
+aliases = ["Zetavia"]
 """
 
 

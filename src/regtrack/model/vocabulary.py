@@ -31,6 +31,7 @@ class EventKind(StrEnum):
     HTA_DECISION = "hta_decision"
     HTA_UPDATE = "hta_update"
     HTA_STATUS = "hta_status"
+    HTA_STAGE = "hta_stage"
     EXPECTED_DATE = "expected_date"
     RECORD_REMOVED = "record_removed"
 
@@ -50,6 +51,7 @@ STATUS_CHANGES = frozenset(
         EventKind.WITHDRAWAL,
         EventKind.HTA_DECISION,
         EventKind.HTA_STATUS,
+        EventKind.HTA_STAGE,
     }
 )
 
@@ -68,6 +70,7 @@ KIND_WORDS: dict[EventKind, str] = {
     EventKind.HTA_DECISION: "HTA decision",
     EventKind.HTA_UPDATE: "HTA guidance updated",
     EventKind.HTA_STATUS: "HTA status change",
+    EventKind.HTA_STAGE: "HTA stage",
     EventKind.EXPECTED_DATE: "expected decision date",
     EventKind.RECORD_REMOVED: "record removed from register (for review)",
 }
@@ -88,6 +91,7 @@ OUTCOME_WORDS = {
     "terminated": "terminated (no recommendation)",
     "accepted": "accepted",
     "interim": "accepted on an interim basis",
+    "available_pending_reassessment": "available (ultra-orphan) pending reassessment",
 }
 
 

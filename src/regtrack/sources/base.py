@@ -39,6 +39,9 @@ class Feed:
     statuses: tuple[int, ...] = ()
     #: Query parameters sent with the request but never stored (an API key).
     params: Mapping[str, str] = field(default_factory=dict)
+    #: A record's page followed from a document read on its feed's first poll: what it adds
+    #: to the records that document brought is history too, never news.
+    backfill: bool = False
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,11 @@ def _events(obs: Observation) -> list[EventDraft]:
             date_kind=DateKind.DECISION,
             evidence=quoted,
             details=details,
-            discriminator=f"{kind.value} {row['submission']}",
+            # A conversion keyed by its day, as the data files key a confirmatory approval:
+            # the two reports of one switch are one event with both pieces of evidence.
+            discriminator=f"{kind.value} {day or row['submission']}"
+            if kind == EventKind.CONVERSION_TO_FULL
+            else f"{kind.value} {row['submission']}",
             record=obs.reference,
         )
     ]

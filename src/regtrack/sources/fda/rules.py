@@ -93,7 +93,10 @@ def submission(
         # Only the data files since 2025 say whether an approval was accelerated.
         details["accelerated"] = None if types is None else ACCELERATED in types
     elif types and CONFIRMATORY in types:
-        kind, discriminator = EventKind.CONVERSION_TO_FULL, key
+        # Keyed as CDER's accelerated-approvals list keys the same switch, by its day: one
+        # event from both, with the evidence of each (`accelerated`).
+        kind = EventKind.CONVERSION_TO_FULL
+        discriminator = f"{kind.value} {sub.get('date') or key}"
         details["accelerated"] = False
     elif types and NEW_USE & set(types):
         kind, discriminator = EventKind.INDICATION_EXTENSION, key

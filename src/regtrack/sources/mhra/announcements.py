@@ -26,7 +26,20 @@ _AFTER_VERB = re.compile(
     r"\b(?:approves?|authoris(?:es|ed)|grants?)\s+(?P<name>[A-Za-z][\w-]+)", re.IGNORECASE
 )
 _BEFORE_VERB = re.compile(r"^(?P<name>[A-Z][\w-]+)\s+(?:is\s+|has been\s+)?(?:approved|authorised)")
-_NOT_NAMES = {"the", "first", "new", "conditional", "marketing", "a", "an", "full", "approval"}
+_NOT_NAMES = {"the", "first", "new", "conditional", "marketing", "a", "an", "full", "approval",
+              "procedure", "pathway", "route", "recognition", "orbis", "consortium"}  # fmt: skip
+#: The route of a grant, as GOV.UK's pages name it; the first that matches. Recognition A and
+#: B are the International Recognition Procedure's two timetables (60 and 110 days).
+_ROUTES = (
+    (re.compile(r"\brecognition (?:route |procedure )?A\b", re.I), "International Recognition A"),
+    (re.compile(r"\brecognition (?:route |procedure )?B\b", re.I), "International Recognition B"),
+    (re.compile(r"\binternational recognition\b|\bIRP\b", re.I), "International Recognition"),
+    (re.compile(r"\bInnovative Licensing and Access Pathway\b|\bILAP\b", re.I), "ILAP"),
+    (re.compile(r"\bProject Orbis\b", re.I), "Project Orbis"),
+    (re.compile(r"\bAccess Consortium\b", re.I), "Access Consortium"),
+    (re.compile(r"\bDecision Reliance\b|\bEC ?DRP\b", re.I), "EC Decision Reliance"),
+    (re.compile(r"\bnational (?:route|procedure|assessment)\b", re.I), "national"),
+)
 
 
 def read(content: bytes) -> list[dict[str, Any]]:
@@ -54,6 +67,7 @@ def read(content: bytes) -> list[dict[str, Any]]:
                 "verdict": verdict,
                 "name": name,
                 "brand": brand,
+                "route": route(text),
             }
         )
     return out
@@ -68,10 +82,16 @@ def classify(text: str) -> str | None:
     return "conditional" if _CONDITIONAL.search(text) else "authorisation"
 
 
+def route(text: str) -> str | None:
+    """The route a grant took, when its announcement names one; None when it does not (no
+    route is assumed, national included)."""
+    return next((name for pattern, name in _ROUTES if pattern.search(text)), None)
+
+
 def _subject(text: str) -> tuple[str | None, str | None]:
-    named = _NAMED.search(text)
-    if named and named["name"].lower() not in _NOT_NAMES:
-        return named["name"].lower(), named["brand"].strip()
+    for named in _NAMED.finditer(text):  # not "Procedure (Recognition A)"
+        if named["name"].lower() not in _NOT_NAMES:
+            return named["name"].lower(), named["brand"].strip()
     before = _BEFORE_VERB.match(text)
     if before and before["name"].lower() not in _NOT_NAMES | {"mhra"}:
         return before["name"].lower(), None

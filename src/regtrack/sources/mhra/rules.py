@@ -85,6 +85,8 @@ def _announcement(obs: Observation) -> EventDraft:
     f = obs.fields
     kind = EventKind.CONVERSION_TO_FULL if f["verdict"] == "conversion" else EventKind.AUTHORISATION
     details: dict[str, Any] = {"inferred": True, "announcement": f.get("title")}
+    if f.get("route"):
+        details["route"] = f["route"]  # International Recognition A or B, ILAP, …
     if kind == EventKind.AUTHORISATION:
         details["conditional"] = f["verdict"] == "conditional"
     # A press release is dated by its publication, close to the decision but not it.

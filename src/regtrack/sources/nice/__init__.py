@@ -64,11 +64,15 @@ class NICE(Source):
             observations = [records.observation(r) for r in found]
             # Listings are newest first: the next page matters while this one had news.
             links = [Link(next_url, LISTING)] if next_url else []
+            # A tracked project's page is read whenever its listing is: its stages (final
+            # draft guidance) move while the listing's entry for it stays the same.
             links += [
-                Link(o.fields["url"], documents.page_kind(o.fields["url"]), o.reference)
+                Link(o.fields["url"], page, o.reference,
+                     always=page == INDEV_PAGE and self.tracks(o))
                 for o in observations
                 if kind in ("nice-listing-page", "nice-search-api") and o.fields.get("url")
-            ]
+                and (page := documents.page_kind(o.fields["url"]))
+            ]  # fmt: skip
             # Listings are paged and pages are single records: nothing here is a whole register.
             return ParseResult(observations, kind, None, complete=False, links=links)
 

@@ -1,4 +1,5 @@
-"""NICE events: HTA decisions and updates of appraisals, status and expected dates of projects.
+"""NICE events: HTA decisions and updates of appraisals; status, stages (draft guidance
+consultation, final draft guidance) and expected dates of projects.
 
 Pure functions of NICE records (see `records`).
 """
@@ -11,12 +12,14 @@ from typing import Any
 
 from ...model import DateKind, EventDraft, EventKind, Observation, ParseResult
 from .. import pages
+from .stages import FINAL, Stage, stages
 
 
 def history(obs: Observation, result: ParseResult) -> list[EventDraft]:
     f = obs.fields
     if f["record"] == "project":
         events = [_status(obs)] if f.get("status") else []
+        events += [_stage(obs, stage) for stage in stages(f.get("timeline"))]
         return events + ([_expected(obs)] if f.get("expected_publication") else [])
     events = [_decision(obs)] if f.get("publication_date") or f.get("outcome") else []
     updated, published = f.get("last_updated"), f.get("publication_date")
@@ -29,8 +32,12 @@ def changes(before: Mapping[str, Any], obs: Observation, result: ParseResult) ->
     f = obs.fields
     events = []
     if f["record"] == "project":
-        if f.get("status") != before.get("status") and f.get("status"):
+        # A timeline that moved may date the status a listing gave undated (the same event).
+        moved = f.get("timeline") != before.get("timeline")
+        if f.get("status") and (f.get("status") != before.get("status") or moved):
             events.append(_status(obs))
+        seen = {stage.key for stage in stages(before.get("timeline"))}
+        events += [_stage(obs, s) for s in stages(f.get("timeline")) if s.key not in seen]
         moved = f.get("expected_publication") != before.get("expected_publication")
         if moved and f.get("expected_publication"):
             events.append(_expected(obs))
@@ -79,6 +86,8 @@ def _update(obs: Observation) -> EventDraft:
 def _status(obs: Observation) -> EventDraft:
     f = obs.fields
     # The status changed on the latest timeline item that names it ("Suspended. The company…").
+    # Its key counts those items, not their dates: a listing (no timeline) and the project's
+    # page report one event, the page adding its date; a status taken again is a new one.
     status = f["status"].lower()
     dated = [
         (day, what)
@@ -101,9 +110,25 @@ def _status(obs: Observation) -> EventDraft:
         latest[0].isoformat() if latest[0] else None,
         evidence,
         details,
-        discriminator=f"status {f['status']} {latest[0] or ''}".strip(),
+        discriminator=f"status {f['status']}" + (f" {len(dated)}" if len(dated) > 1 else ""),
         date_kind=DateKind.PUBLICATION,
     )
+
+
+def _stage(obs: Observation, stage: Stage) -> EventDraft:
+    """A stage reached: final draft guidance with the end of its appeal window, a draft
+    guidance consultation with its closing day."""
+    f = obs.fields
+    evidence = f"NICE {f['reference']}: timeline {stage.day.isoformat()}: {stage.text}"
+    if stage.closes and stage.name == FINAL:
+        evidence += f"; appeals close about {stage.closes.isoformat()} (15 working days)"
+    elif stage.closes:
+        evidence += f"; consultation closes {stage.closes.isoformat()}"
+    details = {"stage": stage.name, "closes": stage.closes.isoformat() if stage.closes else None,
+               "round": stage.round, "id_number": f.get("id_number")}  # fmt: skip
+    known = {k: v for k, v in details.items() if v is not None}
+    return _draft(EventKind.HTA_STAGE, obs, stage.day.isoformat(), evidence, known,
+                  discriminator=stage.key)  # fmt: skip
 
 
 def _expected(obs: Observation) -> EventDraft:

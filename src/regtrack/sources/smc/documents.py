@@ -20,12 +20,14 @@ _URL_ID = re.compile(r"-smc(\d{3,5})/?", re.IGNORECASE)
 _DECISION = re.compile(
     r"(?P<subject>[^\n.]*?)\s+(?:is|are)\s+(?P<verdict>accepted for use on an interim basis[^\n]*?"
     r"|accepted on an interim basis[^\n]*?|accepted for restricted use|accepted for use"
-    r"|not recommended for use)"
-    r"\s+within NHS\s?Scotland",
+    r"|not recommended for use|available (?:for use|to prescribers))"
+    r"\s+(?:with)?in NHS\s?Scotland",
     re.IGNORECASE,
 )
 _QUALIFIERS = (
     ("in the absence of a submission", "non_submission"),
+    ("reassessment", "ultra_orphan_reassessment"),
+    ("ultra-orphan", "ultra_orphan_initial"),
     ("following a resubmission", "resubmission"),
     ("following an abbreviated submission", "abbreviated"),
     ("following a full submission", "full"),
@@ -110,7 +112,10 @@ def advice(rows: list[str], url: str) -> dict[str, Any]:
             f"{url}: neither a decision sentence ending 'within NHSScotland' nor a "
             "'Publication due date' (layout changed?)"
         )
-    qualifier_text = text[max(0, decision.start() - 400) : decision.start()] if decision else ""
+    # The words before the verdict, on its own line too ("ADVICE: following a full …").
+    qualifier_text = (
+        text[max(0, decision.start() - 400) : decision.start("verdict")] if decision else ""
+    )
     qualifier = next((q for words, q in _QUALIFIERS if words in qualifier_text.lower()), None)
     restriction = re.search(r"SMC restriction:?\s*(.+)", text)
     name = labels.get("Medicine name") or (decision["subject"].strip() if decision else None)
@@ -136,6 +141,8 @@ def _outcome(verdict: str) -> str:
     low = verdict.lower()
     if "interim" in low:
         return "interim"
+    if low.startswith("available"):  # an ultra-orphan medicine's initial assessment
+        return "available_pending_reassessment"
     if "restricted" in low:
         return "recommended_restricted"
     return "not_recommended" if low.startswith("not") else "accepted"
