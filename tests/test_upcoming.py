@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from regtrack.cli import cli
 from regtrack.config import Config
 from regtrack.poll import poll
-from regtrack.reports import upcoming
 from regtrack.sources.ema import EMAReport
 from regtrack.store import Store
+from regtrack.upcoming import upcoming
 
 from .test_web import demo_config, server  # noqa: F401
 

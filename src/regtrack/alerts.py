@@ -19,8 +19,8 @@ from .compose import Followed, Following, Window
 from .config import WEEKDAYS, Config, MailConfig
 from .emails import Renderer, preview
 from .errors import ProductNotFoundError
-from .reports import upcoming
 from .store import EventFilter, Store
+from .upcoming import upcoming
 
 FREQUENCIES = ("immediate", "daily", "weekly")
 PERIOD = {

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import rules as r
+from . import tense as t
 
 #: Claims a more specific one in the same clause makes redundant: "licensed under conditional
 #: marketing authorisation" is a claim of conditional authorisation, "revoked its conditional
@@ -85,7 +86,7 @@ def claims_in(sentence: str, default_body: str | None = None) -> list[Claim]:
 
 
 def _clauses(sentence: str) -> list[tuple[int, int]]:
-    cuts = [0, *[m.end() for m in r.CLAUSES.finditer(sentence)], len(sentence)]
+    cuts = [0, *[m.end() for m in t.CLAUSES.finditer(sentence)], len(sentence)]
     return [(a, b) for a, b in itertools.pairwise(cuts) if b > a] or [(0, len(sentence))]
 
 
@@ -152,9 +153,9 @@ def _history(clause: str, at: int) -> bool:
     own with no present word ("In October 2012 the Commission granted…", "follows the CHMP's
     positive opinion in December 2022")."""
     before = clause[: at + 40]
-    if r.PRESENT.pattern.search(before):
+    if t.PRESENT.pattern.search(before):
         return False
-    if r.PAST.pattern.search(before):
+    if t.PAST.pattern.search(before):
         return True
     return any(when[0] or when[1] for _, when in _dates(clause))
 
@@ -170,15 +171,15 @@ def _when(clause: str, at: int) -> tuple[int | None, int | None] | None:
 def _dates(text: str) -> list[tuple[int, tuple[int | None, int | None]]]:
     out: list[tuple[int, tuple[int | None, int | None]]] = []
     taken: list[tuple[int, int]] = []
-    for pattern, (_, month_group, year_group) in r.DATES:
+    for pattern, (_, month_group, year_group) in t.DATES:
         for m in pattern.finditer(text):
             if any(a < m.end() and m.start() < b for a, b in taken):
                 continue
             year = m.group(year_group) if year_group else None
-            month = r.MONTHS.get(m.group(month_group).lower().rstrip("."))
+            month = t.MONTHS.get(m.group(month_group).lower().rstrip("."))
             out.append((m.start(), (int(year) if year else None, month)))
             taken.append((m.start(), m.end()))
-    for m in r.YEAR.finditer(text):
+    for m in t.YEAR.finditer(text):
         if not any(a <= m.start() < b for a, b in taken):
             out.append((m.start(), (int(m.group(1)), None)))
     return out
@@ -186,7 +187,7 @@ def _dates(text: str) -> list[tuple[int, tuple[int | None, int | None]]]:
 
 def examples() -> Iterable[tuple[r.Rule, str, bool]]:
     """Every rule's example sentences, with whether the rule must fire on each."""
-    for group in (r.BODIES, r.CLAIMS, r.NOT_CLAIMS, (r.PRESENT, r.PAST)):
+    for group in (r.BODIES, r.CLAIMS, r.NOT_CLAIMS, (t.PRESENT, t.PAST)):
         for rule in group:
             yield from ((rule, s, True) for s in rule.fires)
             yield from ((rule, s, False) for s in rule.quiet)

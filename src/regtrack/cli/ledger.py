@@ -214,7 +214,7 @@ def upcoming(app: App, days: int, product: str | None) -> None:
     import datetime as dt
 
     from ..listing import describe, table
-    from ..reports import upcoming as coming
+    from ..upcoming import upcoming as coming
 
     product_id = app.store.find_product(product)[0].id if product else None
     today = dt.datetime.now(dt.UTC).date()

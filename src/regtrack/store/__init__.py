@@ -175,7 +175,7 @@ class Store:
 
     def expected_dates(self, product_id: int | None = None) -> list[EventRow]:
         """Expected-date events (of one product, or all) with the other events of their
-        products: what `reports.upcoming` needs to tell which are still waiting."""
+        products: what `upcoming.upcoming` needs to tell which are still waiting."""
         rows = self.events(EventFilter(kind="expected_date", product_id=product_id))
         ids = sorted({r.product_id for r in rows})
         others = EventFilter(product_ids=ids, exclude_kind="expected_date")

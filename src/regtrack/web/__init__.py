@@ -149,7 +149,7 @@ def create_app(config: Config, store: Store) -> FastAPI:
 
     @app.get("/upcoming", response_class=HTMLResponse, include_in_schema=False)
     def upcoming(days: int = Query(90, ge=1, le=3650)) -> HTMLResponse:
-        from ..reports import upcoming as coming
+        from ..upcoming import upcoming as coming
 
         today = dt.datetime.now(dt.UTC).date()
         found = [_row(r) | {"overdue": bool(r.event_date and r.event_date < today)}

@@ -17,16 +17,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-from .config import FetchConfig
-from .errors import FetchError, InputError
-from .model import utcnow
+from ..config import FetchConfig
+from ..errors import FetchError, InputError
+from ..model import utcnow
+from .bounds import ROBOTS_MAX_BYTES, cause, check_public, read_capped, status_error
 
 if TYPE_CHECKING:
     import requests
-
-
-#: The most of a robots.txt read (decompressed), as Google reads at most 500 KiB of one.
-ROBOTS_MAX_BYTES = 512 * 1024
 
 
 @dataclass(frozen=True)
@@ -51,37 +48,6 @@ class Document:
         return hashlib.sha256(self.content).hexdigest()
 
 
-def _cause(err: Exception) -> str:
-    """What went wrong, in a few words rather than urllib3's nested reprs."""
-    text = repr(err)
-    for marker, words in (
-        ("NameResolution", "host name not found"),
-        ("Name or service not known", "host name not found"),
-        ("Connection refused", "connection refused"),
-        ("timed out", "timed out"),
-        ("ReadTimeout", "timed out"),
-        ("ConnectTimeout", "timed out"),
-        ("RemoteDisconnected", "connection closed by the server"),
-        ("Connection reset", "connection reset"),
-        ("IncompleteRead", "connection broken mid-body"),
-        ("ProtocolError", "connection broken"),
-        ("SSLError", "TLS error"),
-    ):
-        if marker in text:
-            return words
-    return str(err)[:200]
-
-
-def _status_error(response: requests.Response, url: str) -> FetchError:
-    status = response.status_code
-    retry = response.headers.get("Retry-After")
-    seconds = int(retry) if retry and retry.strip().isdigit() else None
-    hint = f", retry after {seconds} s" if seconds is not None else ""
-    error = FetchError(f"HTTP {status} from {url}{hint}", url=url, status=status)
-    error.retry_after = seconds
-    return error
-
-
 def read_file(source: str, path: Path, url: str) -> Document:
     """A saved document, replayed through the same pipeline as a fetched one."""
     try:
@@ -95,26 +61,6 @@ def read_file(source: str, path: Path, url: str) -> Document:
         fetched_at=utcnow(),
         replayed_from=str(path),
     )
-
-
-def _check_public(url: str, host: str) -> None:
-    """Refuse a host that is, or resolves to, a loopback, private, link-local or otherwise
-    non-public address (a typed URL, or a redirect, aimed at this server's neighbours)."""
-    import ipaddress
-    import socket
-
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError as err:
-        raise FetchError(f"cannot fetch {url}: {host} does not resolve ({err})", url=url) from err
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global:
-            raise FetchError(
-                f"{url}: {host} is a non-public address ({address}); regtrack reaches such "
-                "hosts only when [fetch] private_hosts names them",
-                url=url,
-            )
 
 
 class _Retry(Exception):
@@ -250,11 +196,12 @@ class Fetcher:
                 if status == 304:
                     return None
                 if status >= 400 and status not in allow:
-                    error = _status_error(response, url)
+                    error = status_error(response, url)
                     if status >= 500 or status == 429:
                         raise _Retry(error, error.retry_after)
                     raise error
-                content = self._read_capped(response, url, started)
+                content = read_capped(response, url, started, limit=self._config.max_bytes,
+                                      deadline_seconds=self._config.deadline_seconds)  # fmt: skip
                 return Document(
                     source=source,
                     url=url,
@@ -273,7 +220,7 @@ class Fetcher:
             requests.exceptions.ChunkedEncodingError,
             urllib3.exceptions.HTTPError,  # the body is read through urllib3 (read1)
         ) as err:
-            error = FetchError(f"cannot fetch {url}: {_cause(err)}", url=url)
+            error = FetchError(f"cannot fetch {url}: {cause(err)}", url=url)
             if "NameResolution" in repr(err) or "Name or service not known" in str(err):
                 raise error from err  # an unknown host does not appear on a second try
             raise _Retry(error, None) from err
@@ -284,7 +231,7 @@ class Fetcher:
         allowed = getattr(self._hosts, "value", None)
         host = (urlsplit(url).hostname or "").lower()
         if getattr(self._hosts, "public_only", False) and host not in self._config.private_hosts:
-            _check_public(url, host)
+            check_public(url, host)
         if allowed is not None and host not in allowed:
             raise FetchError(
                 f"{url}: host {host or '(none)'} is not one this source fetches from "
@@ -330,7 +277,8 @@ class Fetcher:
             with self._open().get(url, timeout=self._config.timeout_seconds, stream=True) as got:
                 if got.status_code != 200 or "html" in got.headers.get("Content-Type", ""):
                     return None
-                content = self._read_capped(got, url, started, limit=ROBOTS_MAX_BYTES)
+                content = read_capped(got, url, started, limit=ROBOTS_MAX_BYTES,
+                                      deadline_seconds=self._config.deadline_seconds)  # fmt: skip
         except (requests.RequestException, urllib3.exceptions.HTTPError, FetchError):
             return None
         rules = RobotFileParser()
@@ -349,29 +297,3 @@ class Fetcher:
         if wait > 0:
             time.sleep(wait)
         self._last_request[host] = time.monotonic()
-
-    def _read_capped(
-        self, response: requests.Response, url: str, started: float, *, limit: int | None = None
-    ) -> bytes:
-        """The body, within the size cap (decompressed: a gzip bomb counts what it inflates
-        to) and one deadline for the whole request: a server that trickles a byte at a time
-        stays inside every read timeout, not inside this."""
-        limit = self._config.max_bytes if limit is None else limit
-        deadline = started + self._config.deadline_seconds
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise FetchError(f"{url} is {declared} bytes, over the {limit}-byte limit", url=url)
-        chunks, total = [], 0
-        # read1: what has arrived (not a block that waits to fill), so a server trickling a
-        # byte at a time meets the deadline in time.
-        while chunk := response.raw.read1(1 << 16, decode_content=True):
-            total += len(chunk)
-            if total > limit:
-                raise FetchError(f"{url} is over the {limit}-byte limit", url=url)
-            if time.monotonic() > deadline:
-                raise FetchError(
-                    f"{url} took over {self._config.deadline_seconds:g} s (fetch.deadline_seconds)",
-                    url=url,
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
