@@ -29,7 +29,7 @@ CONFIG = Config(
 WHEN = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 #: The details that say what an event means (the rest is evidence for people).
 DETAILS = ("outcome", "conditional", "accelerated", "exceptional", "procedure", "reason",
-           "inferred", "status", "stage", "closes", "route", "qualifier")  # fmt: skip
+           "inferred", "status", "stage", "closes", "route", "qualifier", "area")  # fmt: skip
 
 
 def inputs() -> list[Path]:

@@ -57,6 +57,8 @@ def describe(row: EventRow) -> str:
             notes.append("accelerated")
     if d.get("outcome"):
         notes.append(OUTCOME_WORDS.get(str(d["outcome"]), str(d["outcome"])))
+    if row.kind == EventKind.UNDER_EVALUATION and d.get("area"):
+        notes.append(str(d["area"]))
     if row.kind in (EventKind.HTA_STAGE, EventKind.HTA_STATUS):
         notes.append(str(d.get("stage") or d.get("status") or "").lower())
     if d.get("reason"):

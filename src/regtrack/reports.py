@@ -231,6 +231,8 @@ def _regulator_status(state: Status | None, row: EventRow, agency: str) -> Statu
         state = Status("suspended", day, approx)
     elif kind == EventKind.OPINION and state is None:
         state = Status(f"CHMP opinion {d.get('outcome') or ''}".strip(), day, approx)
+    elif kind == EventKind.UNDER_EVALUATION and state is None:
+        state = Status("under evaluation by the CHMP", day, approx)
     return state
 
 

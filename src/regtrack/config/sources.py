@@ -63,6 +63,11 @@ class EMAConfig(SourceConfig):
     #: EU numbers for products whose EPAR page does not give one: product number -> EU number.
     eu_numbers: dict[str, str] = {}
     include_veterinary: bool = False
+    #: The monthly list of medicines under evaluation by the CHMP (XLSX), linked from
+    #: https://www.ema.europa.eu/en/find-medicine/human-medicines/medicines-under-evaluation;
+    #: its address changes each month, so none is assumed: set it to read what is under
+    #: evaluation, by substance and therapeutic area.
+    under_evaluation_url: str | None = None
     #: Fewer rows than this is a truncated or wrong document, not a register.
     min_rows: int = Field(default=1000, ge=1)
     #: More than this share of known records vanishing at once is a shape problem.

@@ -18,6 +18,7 @@ class Agency(StrEnum):
 
 
 class EventKind(StrEnum):
+    UNDER_EVALUATION = "under_evaluation"
     OPINION = "opinion"
     AUTHORISATION = "authorisation"
     TENTATIVE_APPROVAL = "tentative_approval"
@@ -57,6 +58,7 @@ STATUS_CHANGES = frozenset(
 
 #: How each kind reads to a person (timeline, digests).
 KIND_WORDS: dict[EventKind, str] = {
+    EventKind.UNDER_EVALUATION: "under evaluation",
     EventKind.OPINION: "opinion",
     EventKind.AUTHORISATION: "authorisation",
     EventKind.TENTATIVE_APPROVAL: "tentative approval",

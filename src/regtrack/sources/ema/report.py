@@ -24,7 +24,7 @@ from ...model import (
 from ...names import normalise
 from .. import pages
 from ..base import Feed, Source, head
-from . import forms, rules, union
+from . import evaluation, forms, rules, union
 
 REPORT, EPAR, REGISTER = "ema-medicines-report", "ema-epar-page", "ec-union-register-page"
 
@@ -33,8 +33,11 @@ class EMAReport(Source):
     name = "ema"
     agency = Agency.EMA
     body_hosts = frozenset({"www.ema.europa.eu", "ec.europa.eu", "health.ec.europa.eu"})
-    description = "EMA medicines report (XLSX or JSON), EPAR pages and the EC Union Register"
-    document_kinds = (f"{REPORT}-xlsx", f"{REPORT}-json", EPAR, REGISTER)
+    description = (
+        "EMA medicines report (XLSX or JSON), EPAR pages, the EC Union Register and the "
+        "monthly list of medicines under evaluation (XLSX)"
+    )
+    document_kinds = (f"{REPORT}-xlsx", f"{REPORT}-json", EPAR, REGISTER, evaluation.KIND)
 
     def __init__(self, settings: EMAConfig, tracked: list[str] | None = None) -> None:
         self.settings: EMAConfig = settings
@@ -46,7 +49,10 @@ class EMAReport(Source):
         return cls(config.sources.ema, names)
 
     def feeds(self) -> list[Feed]:
-        return [Feed(self.settings.url, REPORT)]
+        feeds = [Feed(self.settings.url, REPORT)]
+        if self.settings.under_evaluation_url:
+            feeds.append(Feed(self.settings.under_evaluation_url, evaluation.KIND))
+        return feeds
 
     @property
     def max_vanished_fraction(self) -> float:
@@ -58,7 +64,8 @@ class EMAReport(Source):
         report = self._report
         # A stored snapshot names the form it was read in; either form is the report.
         return {REPORT: report, f"{REPORT}-xlsx": report, f"{REPORT}-json": report,
-                EPAR: self._epar, REGISTER: self._union_register}  # fmt: skip
+                EPAR: self._epar, REGISTER: self._union_register,
+                evaluation.KIND: self._evaluation}  # fmt: skip
 
     def sniff(self, content: bytes) -> str | None:
         text = content[:200_000]
@@ -67,6 +74,8 @@ class EMAReport(Source):
         if b"data-medicine-status" in text or b"EMA product number" in text:
             return EPAR
         start = head(content)
+        if start.startswith(b"PK\x03\x04") and evaluation.is_list(content):
+            return evaluation.KIND
         return REPORT if start.startswith(b"PK\x03\x04") or start[:1] in (b"[", b"{") else None
 
     def replay_url(self, kind: str) -> str:
@@ -74,6 +83,8 @@ class EMAReport(Source):
             return self.settings.union_register_url.format(number="replayed")
         if kind == EPAR:
             return "https://www.ema.europa.eu/en/medicines/human/EPAR/replayed"
+        if kind == evaluation.KIND:
+            return self.settings.under_evaluation_url or evaluation.PAGE
         return self.settings.url
 
     def _report(self, document: Document) -> ParseResult:
@@ -126,6 +137,12 @@ class EMAReport(Source):
         links = [Link(url, REGISTER, obs.reference, always=True)] if url else []
         return ParseResult([obs], EPAR, None, complete=False, links=links)
 
+    def _evaluation(self, document: Document) -> ParseResult:
+        """The monthly list of medicines under evaluation: partial (no product numbers)."""
+        as_of, rows = evaluation.read(document.content)
+        observations = evaluation.observations(rows, as_of)
+        return ParseResult(observations, evaluation.KIND, as_of, complete=False)
+
     def _union_register(self, document: Document) -> ParseResult:
         obs = union.register_page(pages.decode(document.content), document.url)
         return ParseResult([obs], REGISTER, None, complete=False)
@@ -150,6 +167,8 @@ class EMAReport(Source):
 
     def history(self, observation: Observation, result: ParseResult) -> list[EventDraft]:
         f = observation.fields
+        if f.get("record") == "evaluation":
+            return evaluation.events(observation)
         if "status" not in f:  # a page seen before the report: its own events only
             return union.events({}, observation) if "union" in f else []
         events = []
