@@ -378,3 +378,16 @@ def test_a_tracked_projects_stages_over_http_history_first_then_news(
     assert [(e.reference, e.details["stage"]) for e in news if e.kind.value == "hta_stage"] == [
         ("GID-TA11401", "final draft guidance")
     ]
+
+
+def test_a_projects_expected_date_is_settled_by_its_guidance(store: Store) -> None:
+    """The project (GID-TA11401) is published as TA1050: its expected publication leaves
+    `upcoming` once a NICE decision on the product is published."""
+    from regtrack.upcoming import upcoming
+
+    replay(store, "gid-ta11401_2025-04-15.html")
+    today = dt.date(2025, 5, 1)
+    (waiting,) = upcoming(store.expected_dates(), today, 90)
+    assert (waiting.reference, waiting.event_date) == ("GID-TA11401", dt.date(2025, 5, 14))
+    replay(store, "ta1050_zetamab.html")
+    assert upcoming(store.expected_dates(), today, 90) == []

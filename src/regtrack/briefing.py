@@ -25,6 +25,9 @@ STATUS_KINDS = frozenset(
         EventKind.SUSPENSION,
         EventKind.TENTATIVE_APPROVAL,
         EventKind.HTA_DECISION,
+        EventKind.HTA_ANNOUNCED,
+        EventKind.HTA_STAGE,
+        EventKind.UNDER_EVALUATION,
         EventKind.EXPECTED_DATE,
     }
 )

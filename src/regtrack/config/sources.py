@@ -128,6 +128,11 @@ class SMCConfig(SourceConfig):
     #: True: polls daily in the week of the monthly publication (second Monday), weekly
     #: otherwise. False polls every day (the offline demo, or a mirror that changes any day).
     publication_week_only: bool = True
+    #: SMC's monthly decisions release (Healthcare Improvement Scotland's media release, one
+    #: page a month naming each medicine and its decision); {month} (april) and {year} are
+    #: filled in for last month (missing: a health failure) and this month (a 404 until it
+    #: is published). None: not read. config.toml sets it to the address HIS uses.
+    decisions_url: str | None = None
 
 
 class MHRAConfig(SourceConfig):

@@ -33,6 +33,7 @@ class EventKind(StrEnum):
     HTA_UPDATE = "hta_update"
     HTA_STATUS = "hta_status"
     HTA_STAGE = "hta_stage"
+    HTA_ANNOUNCED = "hta_announced"
     EXPECTED_DATE = "expected_date"
     RECORD_REMOVED = "record_removed"
 
@@ -73,6 +74,7 @@ KIND_WORDS: dict[EventKind, str] = {
     EventKind.HTA_UPDATE: "HTA guidance updated",
     EventKind.HTA_STATUS: "HTA status change",
     EventKind.HTA_STAGE: "HTA stage",
+    EventKind.HTA_ANNOUNCED: "HTA decision announced",
     EventKind.EXPECTED_DATE: "expected decision date",
     EventKind.RECORD_REMOVED: "record removed from register (for review)",
 }

@@ -33,6 +33,8 @@ def names(medicine: str | None) -> tuple[ProductName, ...]:
 
 def history(obs: Observation, result: ParseResult) -> list[EventDraft]:
     f = obs.fields
+    if f.get("record") == "release":
+        return [_announced(obs)]
     events = []
     if f.get("published") or f.get("outcome"):
         events.append(_decision(obs))
@@ -43,6 +45,8 @@ def history(obs: Observation, result: ParseResult) -> list[EventDraft]:
 
 def changes(before: Mapping[str, Any], obs: Observation, result: ParseResult) -> list[EventDraft]:
     f = obs.fields
+    if f.get("record") == "release":
+        return []  # a release read again says nothing new
     events = []
     decided = f.get("outcome") != before.get("outcome") and f.get("outcome")
     if decided or (f.get("published") and not before.get("published")):
@@ -99,4 +103,21 @@ def _expected(obs: Observation) -> EventDraft:
         # A quarter is dated by its first day, so the date is approximate.
         date_approximate=day is not None and pages.quarter(f["due"]) is not None,
         discriminator=f"expected {f['due']}",
+    )
+
+
+def _announced(obs: Observation) -> EventDraft:
+    """A decision as the month's release announces it: news of the day; the advice page that
+    follows is the record (SMC ID, restriction)."""
+    f = obs.fields
+    day = dt.date.fromisoformat(f["published"]) if f.get("published") else None
+    return EventDraft(
+        kind=EventKind.HTA_ANNOUNCED,
+        reference=obs.reference,
+        names=obs.names,
+        event_date=day,
+        date_kind=DateKind.PUBLICATION if day else DateKind.DETECTED,
+        evidence=f"{f.get('release')}: {f['sentence']}",
+        details={"outcome": f["outcome"], "release": f.get("release")},
+        discriminator="announced",
     )
