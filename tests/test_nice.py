@@ -391,3 +391,29 @@ def test_a_projects_expected_date_is_settled_by_its_guidance(store: Store) -> No
     assert (waiting.reference, waiting.event_date) == ("GID-TA11401", dt.date(2025, 5, 14))
     replay(store, "ta1050_zetamab.html")
     assert upcoming(store.expected_dates(), today, 90) == []
+
+
+def test_a_scheduled_stage_is_coming_until_it_is_reached(
+    samples: Path, sqlite_store: Store, tmp_path: Path
+) -> None:
+    """The real provisional schedule of GID-TA10914 ("Draft guidance: 1, 21 February 2023 -
+    14 March 2023", "Expected publication 23 August 2023"): both are coming; once the
+    timeline shows that draft guidance, only the publication is."""
+    from regtrack.upcoming import upcoming
+
+    name = "indev_project_GID-TA10914_with_provisional_schedule.json"
+    data = json.loads((samples / "nice" / name).read_text())
+    first = tmp_path / "before.json"
+    first.write_text(json.dumps(data))
+    poll(sqlite_store, nice(), None, from_file=first)
+    coming = upcoming(sqlite_store.expected_dates(), dt.date(2023, 1, 15), 365)
+    assert [(str(r.details.get("expected") or "publication"), str(r.event_date))
+            for r in coming] == [("draft guidance consultation", "2023-02-21"),
+                                 ("publication", "2023-08-23")]  # fmt: skip
+    timeline = data["_embedded"]["nice.indev:timeline-list"]["_embedded"]["nice.indev:timeline"]
+    timeline.insert(0, {"Column1": "21 February 2023 - 14 March 2023", "Column2": "Draft guidance"})
+    later = tmp_path / "after.json"
+    later.write_text(json.dumps(data))
+    poll(sqlite_store, nice(), None, from_file=later)
+    coming = upcoming(sqlite_store.expected_dates(), dt.date(2023, 3, 1), 365)
+    assert [str(r.event_date) for r in coming] == ["2023-08-23"]  # the draft came: settled

@@ -159,6 +159,8 @@ def _project_text(rows: list[str], url: str, base_url: str) -> dict[str, Any]:
     if "Status" not in labels:
         raise ShapeError(f"{url}: in-development page without its 'Status' label (layout changed?)")
     timeline = [[m[1], m[2].strip(" |")[:300]] for r in rows if (m := _DATED_ROW.match(r))]
+    scheduled = [[what, when] for what, when in _schedule(rows)
+                 if not what.lower().startswith("expected publication")]  # fmt: skip
     expected = labels.get("Expected publication date") or labels.get("Expected publication")
     reference = gid[1].upper()
     return {
@@ -171,10 +173,35 @@ def _project_text(rows: list[str], url: str, base_url: str) -> dict[str, Any]:
         "product_reference": None,
         "expected_publication": expected,
         "timeline": timeline or None,
+        "schedule": scheduled or None,
         "url": url
         if url.startswith("http")
         else f"{base_url}/guidance/indevelopment/{reference.lower()}",
     }
+
+
+_WHEN = r"\d{1,2} [A-Z][a-z]+ \d{4}(?: - \d{1,2} [A-Z][a-z]+ \d{4})?"
+_SCHEDULED = re.compile(rf"^(?P<what>[A-Za-z][^|]*?)[\s|:]+(?P<when>{_WHEN})\s*\|?$")
+
+
+def _schedule(rows: list[str]) -> list[tuple[str, str]]:
+    """The 'Provisional Schedule' section's rows: "Draft guidance consultation 17 November
+    2023 - 05 January 2024" on one line, or a label and its date on two."""
+    starts = [i for i, r in enumerate(rows) if r.strip().lower() == "provisional schedule"]
+    out: list[tuple[str, str]] = []
+    label = None
+    for row in rows[starts[0] + 1 : starts[0] + 30] if starts else []:
+        one = _SCHEDULED.match(row)
+        if one and label is None:
+            out.append((one["what"].strip(), one["when"]))
+        elif label is not None and re.fullmatch(_WHEN, row.strip()):
+            out.append((label, row.strip()))
+            label = None
+        elif label is None:
+            label = row.strip()
+        else:
+            break  # two labels running: the section has ended
+    return out
 
 
 def _ta_page(page: Any, url: str, base_url: str) -> dict[str, Any]:

@@ -68,11 +68,14 @@ def project(data: Mapping[str, Any], base_url: str, path: str | None = None) -> 
     reference = str(get("reference") or "").upper()
     schedule = _items(get("_embedded"), "provisional-schedule") or get("provisionalSchedule")
     timeline = _items(get("_embedded"), "timeline") or get("timeline")
-    expected = None
+    expected, scheduled = None, []
     for item in schedule or []:
         item_get = _getter(item)
-        if "expected publication" in str(item_get("column1") or "").lower():
-            expected = str(item_get("column2") or "").strip() or None
+        what, when = str(item_get("column1") or "").strip(), str(item_get("column2") or "").strip()
+        if "expected publication" in what.lower():
+            expected = when or None
+        elif what and when:
+            scheduled.append([what, when])
     events = []
     for item in timeline or []:
         item_get = _getter(item)
@@ -89,6 +92,7 @@ def project(data: Mapping[str, Any], base_url: str, path: str | None = None) -> 
         "product_reference": get("productReference"),
         "expected_publication": expected or get("expectedPublicationDate"),
         "timeline": events or None,
+        "schedule": scheduled or None,
         "url": f"{base_url}{path or '/guidance/indevelopment/' + reference.lower()}",
     }
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ...model import DateKind, EventDraft, EventKind, Observation, ParseResult
 from .. import pages
-from .stages import FINAL, Stage, stages
+from .stages import FINAL, Stage, scheduled, stages
 
 
 def history(obs: Observation, result: ParseResult) -> list[EventDraft]:
@@ -20,6 +20,7 @@ def history(obs: Observation, result: ParseResult) -> list[EventDraft]:
     if f["record"] == "project":
         events = [_status(obs)] if f.get("status") else []
         events += [_stage(obs, stage) for stage in stages(f.get("timeline"))]
+        events += [_expected_stage(obs, stage) for stage in scheduled(f.get("schedule"))]
         return events + ([_expected(obs)] if f.get("expected_publication") else [])
     events = [_decision(obs)] if f.get("publication_date") or f.get("outcome") else []
     updated, published = f.get("last_updated"), f.get("publication_date")
@@ -38,6 +39,9 @@ def changes(before: Mapping[str, Any], obs: Observation, result: ParseResult) ->
             events.append(_status(obs))
         seen = {stage.key for stage in stages(before.get("timeline"))}
         events += [_stage(obs, s) for s in stages(f.get("timeline")) if s.key not in seen]
+        planned = {stage.text for stage in scheduled(before.get("schedule"))}
+        events += [_expected_stage(obs, s) for s in scheduled(f.get("schedule"))
+                   if s.text not in planned]  # fmt: skip
         moved = f.get("expected_publication") != before.get("expected_publication")
         if moved and f.get("expected_publication"):
             events.append(_expected(obs))
@@ -129,6 +133,18 @@ def _stage(obs: Observation, stage: Stage) -> EventDraft:
     known = {k: v for k, v in details.items() if v is not None}
     return _draft(EventKind.HTA_STAGE, obs, stage.day.isoformat(), evidence, known,
                   discriminator=stage.key)  # fmt: skip
+
+
+def _expected_stage(obs: Observation, stage: Stage) -> EventDraft:
+    """A stage the provisional schedule expects: an expected date, settled when the stage is
+    reached (see `upcoming`); a schedule that moves is a new one."""
+    f = obs.fields
+    details = {"expected": stage.name, "text": stage.text, "round": stage.round,
+               "id_number": f.get("id_number")}  # fmt: skip
+    return _draft(EventKind.EXPECTED_DATE, obs, stage.day.isoformat(),
+                  f"NICE {f['reference']}: provisional schedule: {stage.text}",
+                  {k: v for k, v in details.items() if v is not None},
+                  discriminator=f"expected {stage.text}")  # fmt: skip
 
 
 def _expected(obs: Observation) -> EventDraft:

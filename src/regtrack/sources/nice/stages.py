@@ -64,6 +64,22 @@ def stages(timeline: Iterable[Sequence[str]] | None) -> list[Stage]:
     return sorted(found, key=lambda s: s.day)
 
 
+def scheduled(schedule: Iterable[Sequence[str]] | None) -> list[Stage]:
+    """The stages a project's provisional schedule expects ("Draft guidance: 1 | 21 February
+    2023 - 14 March 2023"), as stages not yet reached."""
+    found = []
+    for what, when in schedule or []:
+        name = next((name for name, pattern in _STAGES if pattern.match(what.strip())), None)
+        first, _, last = when.partition(" - ")
+        day = pages.long_date(first)
+        if name is not None and day is not None:
+            numbered = _ROUND.search(what[:30])
+            closes = pages.long_date(last) if last else None
+            found.append(Stage(name, day, closes, f"{what.strip()} {when.strip()}",
+                               int(numbered[1]) if numbered else None))  # fmt: skip
+    return found
+
+
 def working_days_after(day: dt.date, count: int) -> dt.date:
     """The `count`th weekday after `day`."""
     while count:
