@@ -39,7 +39,8 @@ def test_a_fresh_store_is_at_the_current_version_and_reopening_changes_nothing(
 def test_a_store_made_before_versions_is_migrated_with_its_events_kept(
     store: Store, small_config: Config
 ) -> None:
-    """A store an earlier regtrack made: no version row, no brand or link columns."""
+    """A store an earlier regtrack made: no version row, no brand or link columns, events
+    indexed by product alone."""
     (outcome,) = poll(store, EMAReport.from_config(small_config), None, from_file=REPORT)
     events = len(store.events())
     assert outcome.status == "changed" and events > 0
@@ -47,10 +48,17 @@ def test_a_store_made_before_versions_is_migrated_with_its_events_kept(
         conn.exec_driver_sql("DROP TABLE schema_version")
         conn.exec_driver_sql('ALTER TABLE "event" DROP COLUMN "brand"')
         conn.exec_driver_sql('ALTER TABLE "event" DROP COLUMN "link"')
+        conn.exec_driver_sql("DROP INDEX ix_event_product_agency")
+        conn.exec_driver_sql("CREATE INDEX ix_event_product_id ON event (product_id)")
     store.engine.dispose()
 
     upgraded = Store.open(_url(store))
     assert _version(upgraded) == VERSION
+    from sqlalchemy import inspect
+
+    with upgraded.engine.connect() as conn:
+        names = {i["name"] for i in inspect(conn).get_indexes("event")}
+    assert "ix_event_product_agency" in names and "ix_event_product_id" not in names
     rows = upgraded.events()
     assert len(rows) == events and all(r.brand is None and r.link is None for r in rows)
     upgraded.close()

@@ -114,10 +114,15 @@ class Event(EventBase, table=True):
     restarts and reparses unable to store it twice, and lets a more precise report of the
     same event (an exact date, a more specific kind) refine it instead of adding another."""
 
-    __table_args__ = (UniqueConstraint("agency", "reference", "discriminator"),)
+    __table_args__ = (
+        UniqueConstraint("agency", "reference", "discriminator"),
+        # A product's events, and which bodies know it (status and lag's default) read from
+        # the index alone.
+        Index("ix_event_product_agency", "product_id", "agency"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    product_id: int = Field(foreign_key="product.id", index=True)
+    product_id: int = Field(foreign_key="product.id")  # served by ix_event_product_agency
     snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id")
 
 
