@@ -282,3 +282,37 @@ def test_a_document_does_not_choose_the_hosts_regtrack_fetches(
     with pytest.raises(FetchError, match=r"host 127\.0\.0\.1 is not one this source fetches"):
         Fetcher(config.fetch).get("ema", f"{local}/moved", hosts=source.hosts())
     assert admin == []
+
+
+def _zip_of(name: str, text: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(name, text)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"%PDF-1.4\n%%EOF",
+        b"PK\x03\x04 a truncated archive",
+        bytes(range(256)) * 8,
+        b"<html><body><h1>SMC decisions April 2026</h1></body></html>",
+        b"SMC decisions Foo 2026\nZetamab (Zetavia) was accepted",
+        _zip_of("xl/sharedStrings.xml", "medicines under evaluation INN"),
+    ],
+    ids=["empty", "empty-pdf", "truncated-zip", "binary", "release-without-medicines",
+         "release-without-month", "xlsx-without-sheets"],
+)  # fmt: skip
+def test_the_forward_looking_readers_fail_odd_input_as_a_shape(content: bytes) -> None:
+    """CDER's list, EMA's list under evaluation, SMC's monthly release: odd bytes are a
+    ShapeError (a health failure), never another exception."""
+    from regtrack.errors import ShapeError
+    from regtrack.sources.ema import evaluation
+    from regtrack.sources.fda import accelerated
+    from regtrack.sources.smc import releases
+
+    for read in (accelerated.read, evaluation.read, lambda c: releases.read(c, "https://x")):
+        with pytest.raises(ShapeError):
+            read(content)
