@@ -340,13 +340,17 @@ def test_a_tracked_projects_stages_over_http_history_first_then_news(
     for the project did not change (its page is read whenever the listing is)."""
     zetamab = [ProductConfig(name="zetamab", aliases=["Zetavia"])]
     base = httpserver.url_for("").rstrip("/")
+    # The listing's entry as the page titles it: unchanged from one poll to the next.
+    title = (
+        "Zetamab for treating refractory pulmonary fibrosis after antifibrotic treatment [ID6401]"
+    )
 
     def listing(*extra: str) -> bytes:
         documents_ = [{"title": t, "niceGuidanceType": ["Technology appraisal guidance"],
                        "guidanceStatus": ["In progress"],
                        "pathAndQuery": f"/guidance/indevelopment/{g}"}
-                      for g, t in [("gid-ta11401", "Zetamab for treating refractory pulmonary "
-                                    "fibrosis [ID6401]"), *[(e, f"Otherumab {e}") for e in extra]]]  # fmt: skip
+                      for g, t in [("gid-ta11401", title),
+                                   *[(e, f"Otherumab {e}") for e in extra]]]  # fmt: skip
         data = {"props": {"pageProps": {"results": {"documents": documents_}}}}
         return (f'<html><body><script id="__NEXT_DATA__" type="application/json">'
                 f"{json.dumps(data)}</script></body></html>").encode()  # fmt: skip

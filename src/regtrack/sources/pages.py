@@ -17,6 +17,7 @@ from ..errors import ShapeError
 
 _SPACES = re.compile(r"[ \t\xa0\u2007\u202f]+")
 _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})\s+([A-Z][a-z]+)\s+(\d{4})\b")
+_MONTH_YEAR = re.compile(r"\b([A-Z][a-z]+)\s+(\d{4})\b")
 _QUARTER = re.compile(r"\bQ([1-4])\s+(\d{4})\b")
 
 
@@ -172,6 +173,16 @@ def long_date(text: str | None) -> dt.date | None:
         return dt.datetime.strptime(" ".join(match.groups()), "%d %B %Y").date()
     except ValueError:
         return None
+
+
+def month_year(text: str | None) -> dt.date | None:
+    """'January 2025' -> date(2025, 1, 1), the first month named with a year in the text."""
+    for match in _MONTH_YEAR.finditer(text or ""):
+        try:
+            return dt.datetime.strptime(f"1 {match[1]} {match[2]}", "%d %B %Y").date()
+        except ValueError:
+            continue
+    return None
 
 
 def quarter(text: str | None) -> dt.date | None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from ...errors import ShapeError
 from ...model import PARTIAL, DateKind, EventDraft, EventKind, NameKind, Observation, ProductName
+from .. import pages
 
 KIND = "ema-under-evaluation-xlsx"
 #: Where EMA links each month's list from.
@@ -32,10 +33,6 @@ HEADINGS = {
     "indication": re.compile(r"indication", re.I),
     "kind": re.compile(r"\btype\b|\bcategory\b|generic|biosimilar|orphan", re.I),
 }
-_MONTH_YEAR = re.compile(
-    r"\b(January|February|March|April|May|June|July|August|September|October|November|"
-    r"December)\s+(\d{4})\b"
-)
 
 
 def is_list(content: bytes) -> bool:
@@ -63,9 +60,7 @@ def read(content: bytes) -> tuple[dt.datetime | None, list[dict[str, Any]]]:
 
     import openpyxl
 
-    from ..pages import check_archive
-
-    check_archive(content, "XLSX")
+    pages.check_archive(content, "XLSX")
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
@@ -75,10 +70,9 @@ def read(content: bytes) -> tuple[dt.datetime | None, list[dict[str, Any]]]:
     as_of, header = None, None
     for number, cells in enumerate(top, start=1):
         text = " ".join(str(c) for c in cells if c is not None)
-        month = _MONTH_YEAR.search(text)
+        month = pages.month_year(text)
         if month and as_of is None:
-            day = dt.datetime.strptime(f"1 {month[1]} {month[2]}", "%d %B %Y")
-            as_of = day.replace(tzinfo=dt.UTC)
+            as_of = dt.datetime.combine(month, dt.time(), dt.UTC)
         columns = _columns(cells)
         if "inn" in columns and "area" in columns:
             header = number

@@ -101,11 +101,7 @@ class SMC(Source):
         if document.http_status == 404:
             return ParseResult([], releases.KIND, None, complete=False)
         published, found = releases.read(document.content, document.url)
-        observations = [
-            Observation(f"SMC decisions {r['month']}: {r['inn']}", rules.names(
-                f"{r['inn']} ({r['brand']})"), r)
-            for r in found
-        ]  # fmt: skip
+        observations = [self._observation(r) for r in found]
         when = dt.datetime.combine(published, dt.time(), dt.UTC) if published else None
         return ParseResult(observations, releases.KIND, when, complete=False)
 

@@ -10,6 +10,7 @@ SMC ID, its restriction): the two are kept apart, so the status per body is the 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from typing import Any
@@ -18,12 +19,9 @@ from ...errors import ShapeError
 from .. import pages
 
 KIND = "smc-decisions-release"
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-          "september", "october", "november", "december")  # fmt: skip
-_MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December)"
-_TITLE = re.compile(rf"SMC decisions\s+{_MONTH}\s+(\d{{4}})", re.IGNORECASE)
+_TITLE = re.compile(r"SMC decisions\s+([A-Z][a-z]+ \d{4})", re.IGNORECASE)
 #: "has today (Monday, April 13) published advice on six medicines"
-_PUBLISHED = re.compile(rf"\((?:[A-Z][a-z]+day),?\s+{_MONTH}\s+(\d{{1,2}})\)")
+_PUBLISHED = re.compile(r"\((?:[A-Z][a-z]+day),?\s+([A-Z][a-z]+)\s+(\d{1,2})\)")
 #: "Osimertinib (Tagrisso®) was accepted …", "Pembrolizumab (Keytruda®) with
 #: chemoradiotherapy was accepted …", "Dostarlimab (Jemperli®) was not recommended, …"
 _NAMED = re.compile(
@@ -43,7 +41,7 @@ OUTCOMES = {
 
 def release_url(template: str, day: dt.date) -> str:
     """The release of `day`'s month: {month} (april) and {year} filled in."""
-    return template.format(month=MONTHS[day.month - 1], year=day.year)
+    return template.format(month=calendar.month_name[day.month].lower(), year=day.year)
 
 
 def is_release(content: bytes) -> bool:
@@ -57,24 +55,26 @@ def read(content: bytes, url: str) -> tuple[dt.date | None, list[dict[str, Any]]
     rows = pages.lines(pages.soup(text) if pages.is_html(text) else text)
     whole = "\n".join(rows)
     title = _TITLE.search(whole)
-    if title is None:
+    month = pages.month_year(title[1].title()) if title else None
+    if title is None or month is None:
         raise ShapeError(f"{url}: no 'SMC decisions <month> <year>' title (not the release?)")
-    month, year = MONTHS.index(title[1].lower()) + 1, int(title[2])
     said = _PUBLISHED.search(whole)
     published = None
-    if said is not None and MONTHS.index(said[1].lower()) + 1 == month:
-        published = dt.date(year, month, int(said[2]))
+    if said is not None and said[1].lower() == calendar.month_name[month.month].lower():
+        published = pages.long_date(f"{said[2]} {said[1]} {month.year}")
     found = []
     for row in rows:
         named = _NAMED.match(row)
         if named is None:
             continue
         brand = named["brand"].replace("®", "").replace("™", "").strip()
+        inn = named["inn"].lower()
         found.append({
-            "record": "release", "inn": named["inn"].lower(), "brand": brand,
+            "record": "release", "reference": f"SMC decisions {month:%Y-%m}: {inn}",
+            "medicine": f"{inn} ({brand})", "inn": inn, "brand": brand,
             "outcome": OUTCOMES[named["verdict"].lower()], "sentence": row[:500],
             "published": published.isoformat() if published else None,
-            "month": f"{year}-{month:02d}", "release": title[0], "url": url,
+            "release": title[0], "url": url,
         })  # fmt: skip
     if not found:
         raise ShapeError(
