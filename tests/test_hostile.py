@@ -306,13 +306,16 @@ def _zip_of(name: str, text: str) -> bytes:
          "release-without-month", "xlsx-without-sheets"],
 )  # fmt: skip
 def test_the_forward_looking_readers_fail_odd_input_as_a_shape(content: bytes) -> None:
-    """CDER's list, EMA's list under evaluation, SMC's monthly release: odd bytes are a
-    ShapeError (a health failure), never another exception."""
+    """CDER's list, EMA's list under evaluation, SMC's monthly release, a NICE guidance
+    document: odd bytes are a ShapeError (a health failure), never another exception."""
     from regtrack.errors import ShapeError
     from regtrack.sources.ema import evaluation
     from regtrack.sources.fda import accelerated
+    from regtrack.sources.nice import guidance
     from regtrack.sources.smc import releases
 
-    for read in (accelerated.read, evaluation.read, lambda c: releases.read(c, "https://x")):
+    nice = "https://www.nice.org.uk/guidance/GID-TA11401/documents/129"
+    for read in (accelerated.read, evaluation.read, lambda c: releases.read(c, "https://x"),
+                 lambda c: guidance.read(c, nice, "https://www.nice.org.uk")):  # fmt: skip
         with pytest.raises(ShapeError):
             read(content)

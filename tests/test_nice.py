@@ -119,6 +119,8 @@ def test_real_page_text_statuses(
         ("1.1 Drug X is not recommended, within its marketing authorisation, for treating Y.", "not_recommended"),
         ("1.1 Drug X is recommended only in research for treating Y.", "research_only"),
         ("1.1 NICE is unable to make a recommendation on drug X because no evidence was submitted.", "terminated"),
+        ("1.1 The Committee is minded not to recommend drug X for treating Y.", "not_recommended"),
+        ("1.1 The Committee is minded to recommend drug X as an option for treating Y.", "recommended"),
         ("1.1 Please see the committee papers.", None),
     ],
 )  # fmt: skip
@@ -363,6 +365,12 @@ def test_a_tracked_projects_stages_over_http_history_first_then_news(
         httpserver.expect_request("/guidance/indevelopment/gid-ta11401").respond_with_data(
             (DATA / page).read_bytes(), content_type="text/html"
         )
+        for path, name in (
+            ("129", "draft-guidance"),
+            ("final-draft-guidance", "final-draft-guidance"),
+        ):
+            httpserver.expect_request(f"/guidance/GID-TA11401/documents/{path}").respond_with_data(
+                (DATA / f"gid-ta11401_{name}.pdf").read_bytes(), content_type="application/pdf")  # fmt: skip
 
     source = NICE.from_config(
         Config(products=zetamab, sources=SourcesConfig(nice=NICEConfig(
@@ -371,17 +379,19 @@ def test_a_tracked_projects_stages_over_http_history_first_then_news(
     fetcher = Fetcher(FetchConfig(min_interval_seconds=0, robots_txt=False, retries=0))
     serve(listing(), "gid-ta11401_2025-03-01.html")
     first = poll(sqlite_store, source, fetcher)
-    assert [o.status for o in first] == ["changed", "changed"]
+    assert [o.status for o in first] == ["changed", "changed", "changed"]  # listing, page, draft
     assert [e for o in first for e in o.news] == []  # a first poll: history
-    (stage,) = sqlite_store.events(EventFilter(kind="hta_stage"))
+    (stage, draft) = sqlite_store.events(EventFilter(kind="hta_stage"))  # the timeline's, its PDF's
+    assert draft.backfill and draft.details["outcome"] == "not_recommended"
     assert stage.backfill and stage.details["stage"] == "draft guidance consultation"
 
     serve(listing("gid-ta11999"), "gid-ta11401_2025-04-15.html")  # another project added
     later = poll(sqlite_store, source, fetcher)
     news = [e for o in later for e in o.news]
     assert [(e.reference, e.details["stage"]) for e in news if e.kind.value == "hta_stage"] == [
-        ("GID-TA11401", "final draft guidance")
-    ]
+        ("GID-TA11401", "final draft guidance"),
+        ("GID-TA11401", "final draft guidance"),
+    ]  # the timeline's stage, and what its document recommends
 
 
 def test_a_projects_expected_date_is_settled_by_its_guidance(store: Store) -> None:

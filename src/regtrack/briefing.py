@@ -47,7 +47,7 @@ def event_view(e: EventRow) -> dict[str, Any]:
         "found": f"{e.detected_at:%Y-%m-%d}",
         "url": e.link or e.source_url,
         "marks": marks(e),
-        "highlight": e.kind == EventKind.CONVERSION_TO_FULL,
+        "highlight": e.kind == EventKind.CONVERSION_TO_FULL or bool(e.details.get("reverses")),
     }
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .detect import detect, fingerprint
@@ -71,7 +71,8 @@ def process(
     events are committed together, or (killed, or the database failing) not at all. A
     document whose shape is wrong is still kept, marked failed. Unchanged bytes cost a hash."""
     if last is not None and last.sha256 == document.sha256 and last.parse_ok:
-        return PollOutcome(source.name, document.url, "unchanged", "document unchanged")
+        return PollOutcome(source.name, document.url, "unchanged", "document unchanged",
+                           follow=standing_links(source, document))  # fmt: skip
     seen = bool(last and last.parse_ok) or parsed_before
     previous = _dated(last) if last is not None and last.parse_ok else None
     with bulk_work(), store.transaction() as tx:
@@ -81,6 +82,20 @@ def process(
             tx, source, document, snapshot, feed_seen=seen, previous=previous, progress=progress,
             backfill=backfill,
         )  # fmt: skip
+
+
+def standing_links(source: Source, document: Document) -> list[Link]:
+    """The links an unchanged document still leads to every time it is read (a tracked
+    project's page, whose stages move while the listing stays the same), for a source whose
+    documents are cheap to read again (`Source.links_when_unchanged`); by the follow policy."""
+    if not source.links_when_unchanged:
+        return []
+    try:
+        result = source.parse(document)
+    except Exception:  # it parsed before: a parser that changed since says so on a change
+        return []
+    return followed(source, replace(result, links=[ln for ln in result.links if ln.always]), (),
+                    first_poll=False)  # fmt: skip
 
 
 def _dated(snapshot: Snapshot) -> dt.date:

@@ -55,12 +55,17 @@ def describe(row: EventRow) -> str:
             notes.append("exceptional circumstances")
         if d.get("accelerated"):
             notes.append("accelerated")
-    if d.get("outcome"):
-        notes.append(OUTCOME_WORDS.get(str(d["outcome"]), str(d["outcome"])))
+    outcome = OUTCOME_WORDS.get(str(d["outcome"]), str(d["outcome"])) if d.get("outcome") else ""
+    if row.kind in (EventKind.HTA_STAGE, EventKind.HTA_STATUS):
+        # A stage with what its document recommends: "final draft guidance: recommended".
+        stage = str(d.get("stage") or d.get("status") or "").lower()
+        notes.append(f"{stage}: {outcome}" if outcome and stage else stage or outcome)
+    elif outcome:
+        notes.append(outcome)
     if row.kind == EventKind.UNDER_EVALUATION and d.get("area"):
         notes.append(str(d["area"]))
-    if row.kind in (EventKind.HTA_STAGE, EventKind.HTA_STATUS):
-        notes.append(str(d.get("stage") or d.get("status") or "").lower())
+    if d.get("reverses"):  # a later stage reversing the one before it
+        notes.append(f"reversing {OUTCOME_WORDS.get(str(d['reverses']), d['reverses'])}")
     if d.get("reason"):
         notes.append(str(d["reason"]))
     # The initial procedure (0000) of an authorisation says nothing a reader needs.

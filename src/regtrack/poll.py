@@ -13,8 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from .errors import FetchError, InputError
-from .fetch import Fetcher, read_file
-from .ingest import PollOutcome, Progress, process, quiet
+from .fetch import Document, Fetcher, read_file
+from .ingest import PollOutcome, Progress, process, quiet, standing_links
 from .model import Link, Snapshot
 from .sources.base import Feed, Source
 from .store import Store
@@ -145,7 +145,13 @@ def _fetch_and_process(
     except FetchError as err:
         return PollOutcome(source.name, feed.url, "failed", str(err))
     if document is None:
-        return PollOutcome(source.name, feed.url, "not_modified", "304 Not Modified")
+        follow = []
+        if last is not None and source.links_when_unchanged:
+            with store.reading() as reader:
+                content = reader.content(last.sha256)
+            document = Document(source.name, feed.url, content, last.fetched_at, kind=feed.kind)
+            follow = standing_links(source, document)
+        return PollOutcome(source.name, feed.url, "not_modified", "304 Not Modified", follow=follow)
     document = replace(document, kind=feed.kind)
     return process(
         store, source, document, last=last, parsed_before=parsed_before, progress=progress,

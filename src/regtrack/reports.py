@@ -243,9 +243,11 @@ def _hta(rows: list[EventRow]) -> Status | None:
             latest[row.reference] = row
     if not latest:
         stages = [r for r in rows if r.kind == EventKind.HTA_STAGE and r.event_date]
-        if stages:  # the furthest stage reached: "final draft guidance since 2024-04-10"
-            last = max(stages, key=lambda r: (effective_day(r), r.id))
-            return Status(f"{last.details.get('stage')} ({last.reference})", last.event_date)
+        if stages:  # the furthest stage reached, with what its document recommends if read
+            last = max(stages, key=lambda r: (effective_day(r), "outcome" in r.details, r.id))
+            said = OUTCOME_WORDS.get(str(last.details.get("outcome")))
+            stage = ": ".join(filter(None, (str(last.details.get("stage")), said)))
+            return Status(f"{stage} ({last.reference})", last.event_date)
         pending = [r for r in rows if r.kind in (EventKind.HTA_STATUS, EventKind.EXPECTED_DATE)]
         if pending:
             last = pending[-1]

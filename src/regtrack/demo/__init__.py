@@ -46,10 +46,27 @@ def documents(cycle: int) -> dict[str, tuple[bytes, str]]:
         "/nice/guidance/ta970": (read("nice_ta970.html"), html),
         "/nice/guidance/ta974": (read("nice_ta974.html"), html),
         "/nice/guidance/indevelopment": (read("nice_listing_indevelopment.html"), html),
-        "/nice/guidance/indevelopment/gid-ta11401": (read("nice_gid-ta11401.html"), html),
+        # zetamab's project: its draft guidance (not recommended), then the final draft
+        # guidance, which recommends it (a reversal, news in the second cycle's digest).
+        "/nice/guidance/indevelopment/gid-ta11401": (
+            read(f"nice_gid-ta11401_cycle{cycle}.html"),
+            html,
+        ),
+        "/nice/guidance/GID-TA11401/documents/129": (
+            read("nice_gid-ta11401_draft-guidance.pdf"),
+            pdf,
+        ),
+        "/nice/guidance/GID-TA11401/documents/final-draft-guidance": (
+            read("nice_gid-ta11401_final-draft-guidance.pdf"),
+            pdf,
+        ),
         "/smc/listing": (read("smc_listing_2024-10-07.json"), js),
         "/medicines-advice/selinexor-nexpovio-abbreviated-smc2721/": (
             read("smc_selinexor-nexpovio-abbreviated-smc2721.html"),
+            html,
+        ),
+        "/medicines-advice/zetamab-zetavia-full-smc2760/": (
+            read("smc_zetamab-zetavia-full-smc2760.html"),
             html,
         ),
         "/medicines-advice/selinexor-nexpovio-full-smc2722/": (

@@ -10,7 +10,7 @@ from ...fetch import Document
 from ...model import Agency, Link, Observation, ParseResult
 from ...names import normalise
 from ..base import Feed, Rules, Source, head
-from . import documents, records, rules
+from . import documents, guidance, records, rules
 from .documents import INDEV_JSON, INDEV_PAGE, LISTING, TA_PAGE
 
 
@@ -27,9 +27,11 @@ class NICE(Source):
         "nice-indev-project",
         "nice-indev-projects",
         "nice-indev-page-text",
+        guidance.KIND,
     )
 
     rules: ClassVar[Rules | None] = rules
+    links_when_unchanged = True  # a tracked project's page is read whenever its listing is
 
     def __init__(self, settings: NICEConfig, tracked: list[str]) -> None:
         self.settings: NICEConfig = settings
@@ -48,11 +50,14 @@ class NICE(Source):
         # Stored snapshots name the form they were read in.
         return {LISTING: listing, "nice-listing-page": listing, "nice-search-api": listing,
                 TA_PAGE: ta, INDEV_PAGE: indev, "nice-indev-page-text": indev,
-                INDEV_JSON: api, "nice-indev-project": api, "nice-indev-projects": api}  # fmt: skip
+                INDEV_JSON: api, "nice-indev-project": api, "nice-indev-projects": api,
+                guidance.KIND: self._guidance}  # fmt: skip
 
     def sniff(self, content: bytes) -> str | None:
         start = head(content)
-        if b"\x00" in start or start.startswith((b"%PDF", b"PK\x03\x04")):
+        if start.startswith(b"%PDF"):
+            return guidance.KIND  # a stage's guidance document, replayed
+        if b"\x00" in start or start.startswith(b"PK\x03\x04"):
             return None
         return documents.kind_of(content, "")
 
@@ -73,6 +78,9 @@ class NICE(Source):
                 if kind in ("nice-listing-page", "nice-search-api") and o.fields.get("url")
                 and (page := documents.page_kind(o.fields["url"]))
             ]  # fmt: skip
+            # A project's guidance documents (draft, final draft) say what it recommends.
+            links += [Link(str(url), guidance.KIND, o.reference) for o in observations
+                      for _, url, _ in o.fields.get("guidance_documents") or []]  # fmt: skip
             # Listings are paged and pages are single records: nothing here is a whole register.
             return ParseResult(observations, kind, None, complete=False, links=links)
 
@@ -81,3 +89,9 @@ class NICE(Source):
     def tracks(self, observation: Observation) -> bool:
         title = normalise(observation.fields.get("title") or "")
         return any(name in title for name in self.tracked)
+
+    def _guidance(self, document: Document) -> ParseResult:
+        found = guidance.read(
+            document.content, document.url, self.settings.base_url, document.replayed_from
+        )
+        return ParseResult([records.observation(found)], guidance.KIND, None, complete=False)

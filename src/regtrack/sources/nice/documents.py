@@ -14,10 +14,10 @@ from urllib.parse import urljoin
 
 from ...errors import ShapeError
 from .. import pages
-from . import records
+from . import guidance, records
+from .guidance import classify
 
 _TA_URL = re.compile(r"/guidance/((?:ta|hst)\d+)\b", re.IGNORECASE)
-_GID_URL = re.compile(r"(gid-[a-z]+\d+)", re.IGNORECASE)
 _DATED_ROW = re.compile(
     r"^(\d{1,2} [A-Z][a-z]+ \d{4}(?: - \d{1,2} [A-Z][a-z]+ \d{4})?)\s*\|?\s*(.+?)\s*\|?$"
 )
@@ -53,7 +53,7 @@ def kind_of(content: bytes, url: str) -> str:
     results = props.get("results")
     if isinstance(results, dict) and isinstance(results.get("documents"), list):
         return LISTING
-    return INDEV_PAGE if next(_projects(props), None) or _GID_URL.search(url) else TA_PAGE
+    return INDEV_PAGE if next(_projects(props), None) or records.GID.search(url) else TA_PAGE
 
 
 def read(content: bytes, url: str, base_url: str) -> Read:
@@ -64,7 +64,7 @@ def read(content: bytes, url: str, base_url: str) -> Read:
 
 def page_kind(url: str) -> str:
     """The kind of page a listing's link leads to: an in-development project or a TA."""
-    return INDEV_PAGE if _GID_URL.search(url) else TA_PAGE
+    return INDEV_PAGE if records.GID.search(url) else TA_PAGE
 
 
 def listing(content: bytes, url: str, base_url: str) -> Read:
@@ -99,7 +99,8 @@ def indev_page(content: bytes, url: str, base_url: str) -> Read:
     if project is not None:
         from_data = records.project(project, base_url)
         record |= {k: v for k, v in from_data.items() if v is not None and k != "url"}
-    return "nice-indev-page", [record], None
+    found = guidance.from_panels(project or {}, base_url) or guidance.from_page(page, url)
+    return "nice-indev-page", [record | {"guidance_documents": found or None}], None
 
 
 def indev_json(content: bytes, url: str, base_url: str) -> Read:
@@ -112,7 +113,8 @@ def indev_json(content: bytes, url: str, base_url: str) -> Read:
         ]
         return "nice-indev-projects", [records.project(p, base_url) for p in projects], None
     if isinstance(data, dict) and str(data.get("Reference", "")).upper().startswith("GID-"):
-        return "nice-indev-project", [records.project(data, base_url)], None
+        found = {"guidance_documents": guidance.from_panels(data, base_url) or None}
+        return "nice-indev-project", [records.project(data, base_url) | found], None
     raise ShapeError("NICE JSON is neither a search-API response nor an InDev project or feed")
 
 
@@ -153,7 +155,7 @@ def _projects(value: Any) -> Iterator[dict[str, Any]]:
 def _project_text(rows: list[str], url: str, base_url: str) -> dict[str, Any]:
     """An in-development page read from its text: labels, schedule and timeline rows."""
     labels = pages.labelled(rows, PROJECT_LABELS)
-    gid = _GID_URL.search(url) or next((m for r in rows if (m := records._GID.search(r))), None)
+    gid = records.GID.search(url) or next((m for r in rows if (m := records.GID.search(r))), None)
     if not gid:
         raise ShapeError(f"{url}: in-development page without a GID reference")
     if "Status" not in labels:
@@ -258,26 +260,3 @@ def _recommendations(page: Any) -> str:
                     parts.append(sibling.get_text(" ", strip=True))
             return " ".join(parts)
     return " ".join(pages.lines(page))
-
-
-_SENTENCE = re.compile(r"(?<=[.;])\s+(?=(?:\d+\.\d+\s+)?[A-Z])")
-
-
-def classify(text: str) -> tuple[str | None, str | None]:
-    """NICE's decision in its own words -> outcome, with the decisive sentence as evidence."""
-    for sentence in _SENTENCE.split(text):
-        low = sentence.lower()
-        if "unable to make a recommendation" in low or "cannot make a recommendation" in low:
-            return "terminated", sentence.strip()
-        if "recommended" not in low:
-            continue
-        if "cancer drugs fund" in low:
-            return "cancer_drugs_fund", sentence.strip()
-        if "not recommended" in low:
-            return "not_recommended", sentence.strip()
-        if "research" in low and "only" in low:
-            return "research_only", sentence.strip()
-        if re.search(r"\b(?:is|are) recommended\b", low):
-            restricted = " only if" in low or "only for" in low or "only in" in low
-            return ("recommended_restricted" if restricted else "recommended"), sentence.strip()
-    return None, None

@@ -16,7 +16,7 @@ from .. import pages
 
 TA_TYPES = {"Technology appraisal guidance", "Highly specialised technologies guidance"}
 _TA_REF = re.compile(r"^(TA|HST)\d+$", re.IGNORECASE)
-_GID = re.compile(r"(GID-[A-Z]+\d+)", re.IGNORECASE)
+GID = re.compile(r"(GID-[A-Z]+\d+)", re.IGNORECASE)
 _STATUS_WORDS = {
     "inprogress": "In progress",
     "impactedbycovid19": "Impacted by COVID-19",
@@ -39,7 +39,7 @@ def listing_document(doc: Mapping[str, Any], base_url: str) -> dict[str, Any] | 
     types = set(doc.get("niceGuidanceType") or [])
     ref = (doc.get("guidanceRef") or "").strip().upper()
     path = doc.get("pathAndQuery") or ""
-    gid = _GID.search(path)
+    gid = GID.search(path)
     is_ta = bool(types & TA_TYPES) or bool(_TA_REF.match(ref)) or "gid-ta" in path.lower()
     if not is_ta:
         return None
@@ -64,13 +64,13 @@ def listing_document(doc: Mapping[str, Any], base_url: str) -> dict[str, Any] | 
 
 def project(data: Mapping[str, Any], base_url: str, path: str | None = None) -> dict[str, Any]:
     """An in-development project from InDev JSON (PascalCase) or page props (camelCase)."""
-    get = _getter(data)
+    get = getter(data)
     reference = str(get("reference") or "").upper()
     schedule = _items(get("_embedded"), "provisional-schedule") or get("provisionalSchedule")
     timeline = _items(get("_embedded"), "timeline") or get("timeline")
     expected, scheduled = None, []
     for item in schedule or []:
-        item_get = _getter(item)
+        item_get = getter(item)
         what, when = str(item_get("column1") or "").strip(), str(item_get("column2") or "").strip()
         if "expected publication" in what.lower():
             expected = when or None
@@ -78,7 +78,7 @@ def project(data: Mapping[str, Any], base_url: str, path: str | None = None) -> 
             scheduled.append([what, when])
     events = []
     for item in timeline or []:
-        item_get = _getter(item)
+        item_get = getter(item)
         when, what = item_get("column1"), item_get("column2")
         if when and what:
             events.append([str(when).strip(), str(what).strip()[:300]])
@@ -117,7 +117,7 @@ def observation(fields: dict[str, Any]) -> Observation:
     )
 
 
-def _getter(data: Any) -> Any:
+def getter(data: Any) -> Any:
     lowered = {str(k).lower(): v for k, v in data.items()} if isinstance(data, Mapping) else {}
     return lambda key: lowered.get(key.lower())
 

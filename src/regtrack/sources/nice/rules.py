@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from ...model import DateKind, EventDraft, EventKind, Observation, ParseResult
 from .. import pages
-from .stages import FINAL, Stage, scheduled, stages
+from . import guidance, records
+from .stages import DRAFT, FINAL, Stage, round_of, scheduled, stage_of, stages
 
 
 def history(obs: Observation, result: ParseResult) -> list[EventDraft]:
@@ -21,6 +23,7 @@ def history(obs: Observation, result: ParseResult) -> list[EventDraft]:
         events = [_status(obs)] if f.get("status") else []
         events += [_stage(obs, stage) for stage in stages(f.get("timeline"))]
         events += [_expected_stage(obs, stage) for stage in scheduled(f.get("schedule"))]
+        events += _recommendations(obs, {})
         return events + ([_expected(obs)] if f.get("expected_publication") else [])
     events = [_decision(obs)] if f.get("publication_date") or f.get("outcome") else []
     updated, published = f.get("last_updated"), f.get("publication_date")
@@ -45,7 +48,7 @@ def changes(before: Mapping[str, Any], obs: Observation, result: ParseResult) ->
         moved = f.get("expected_publication") != before.get("expected_publication")
         if moved and f.get("expected_publication"):
             events.append(_expected(obs))
-        return events
+        return events + _recommendations(obs, before.get("guidance") or {})
     decided = f.get("outcome") != before.get("outcome") or f.get("status") != before.get("status")
     if decided or (f.get("publication_date") and not before.get("publication_date")):
         events.append(_decision(obs))
@@ -56,9 +59,16 @@ def changes(before: Mapping[str, Any], obs: Observation, result: ParseResult) ->
 
 
 def merge(before: Mapping[str, Any], obs: Observation) -> Observation:
-    """A listing says less than a TA page: what it leaves out is kept."""
+    """A listing says less than a TA page, a guidance document less than its project: what
+    one leaves out is kept, and the documents read are added to those read before."""
     fields = {**before, **{k: v for k, v in obs.fields.items() if v is not None}}
-    return Observation(obs.reference, obs.names, fields)
+    if obs.fields.get("guidance") and before.get("guidance"):
+        fields["guidance"] = {**before["guidance"], **obs.fields["guidance"]}
+    return (
+        records.observation(fields)
+        if obs.fields.get("guidance")
+        else Observation(obs.reference, obs.names, fields)
+    )
 
 
 def _decision(obs: Observation) -> EventDraft:
@@ -133,6 +143,49 @@ def _stage(obs: Observation, stage: Stage) -> EventDraft:
     known = {k: v for k, v in details.items() if v is not None}
     return _draft(EventKind.HTA_STAGE, obs, stage.day.isoformat(), evidence, known,
                   discriminator=stage.key)  # fmt: skip
+
+
+def _recommendations(obs: Observation, before: Mapping[str, Any]) -> list[EventDraft]:
+    """What each guidance document read since `before` recommends, dated by its stage; a
+    reversal of the stage before it ("not recommended" in the draft, recommended in the final
+    draft guidance) said. A document a later stage has superseded is history."""
+    f = obs.fields
+    read = f.get("guidance") or {}
+    listed = {url: (panel, day) for panel, url, day in f.get("guidance_documents") or []}
+    reached = {s.name: s.day.isoformat() for s in stages(f.get("timeline"))}
+    order = sorted(read, key=lambda url: (listed.get(url, (None, None))[1] or "", url))
+    events, previous = [], None
+    for url in order:
+        entry = read[url]
+        panel, day = listed.get(url, (None, None))
+        stage = stage_of(panel or "") or entry.get("stage")
+        day = day or reached.get(str(stage))
+        if url not in before:
+            later = any((d or "") > (day or "") for _, d in listed.values()) or (
+                stage == DRAFT and reached.get(FINAL, "") > (day or "")
+            )
+            events.append(_recommendation(obs, url, entry, stage, panel, day, previous, later))
+        previous = entry
+    return events
+
+
+def _recommendation(obs: Observation, url: str, entry: Mapping[str, Any], stage: Any,
+                    panel: str | None, day: str | None, previous: Mapping[str, Any] | None,
+                    superseded: bool) -> EventDraft:  # fmt: skip
+    f = obs.fields
+    was = previous.get("outcome") if previous else None
+    reverses = guidance.reversal(was, entry["outcome"])
+    evidence = f"NICE {f['reference']}: {panel or stage or 'guidance document'} ({url}): " \
+        f"\"{entry['decision']}\""  # fmt: skip
+    if reverses and previous:
+        before = previous.get("stage") or "stage"
+        evidence += f'; the {before} before it: "{previous["decision"]}"'
+    details = {"stage": stage, "outcome": entry["outcome"], "round": round_of(panel),
+               "reverses": was if reverses else None, "id_number": f.get("id_number")}  # fmt: skip
+    draft = _draft(EventKind.HTA_STAGE, obs, day, evidence,
+                   {k: v for k, v in details.items() if v is not None},
+                   discriminator=f"guidance {url}")  # fmt: skip
+    return replace(draft, history=superseded)
 
 
 def _expected_stage(obs: Observation, stage: Stage) -> EventDraft:

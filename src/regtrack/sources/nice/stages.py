@@ -51,7 +51,7 @@ def stages(timeline: Iterable[Sequence[str]] | None) -> list[Stage]:
     found = []
     for when, what in timeline or []:
         text = _STATUS_PREFIX.sub("", what.strip())
-        name = next((name for name, pattern in _STAGES if pattern.match(text)), None)
+        name = stage_of(text)
         first, _, last = when.partition(" - ")
         day = pages.long_date(first)
         if name is None or day is None:
@@ -59,8 +59,7 @@ def stages(timeline: Iterable[Sequence[str]] | None) -> list[Stage]:
         closes = pages.long_date(last) if last else None
         if name == FINAL:
             closes = working_days_after(day, APPEAL_WORKING_DAYS)
-        numbered = _ROUND.search(text[:30])
-        found.append(Stage(name, day, closes, what.strip(), int(numbered[1]) if numbered else None))
+        found.append(Stage(name, day, closes, what.strip(), round_of(text)))
     return sorted(found, key=lambda s: s.day)
 
 
@@ -69,15 +68,24 @@ def scheduled(schedule: Iterable[Sequence[str]] | None) -> list[Stage]:
     2023 - 14 March 2023"), as stages not yet reached."""
     found = []
     for what, when in schedule or []:
-        name = next((name for name, pattern in _STAGES if pattern.match(what.strip())), None)
+        name = stage_of(what)
         first, _, last = when.partition(" - ")
         day = pages.long_date(first)
         if name is not None and day is not None:
-            numbered = _ROUND.search(what[:30])
             closes = pages.long_date(last) if last else None
-            found.append(Stage(name, day, closes, f"{what.strip()} {when.strip()}",
-                               int(numbered[1]) if numbered else None))  # fmt: skip
+            found.append(Stage(name, day, closes, f"{what.strip()} {when.strip()}", round_of(what)))
     return found
+
+
+def stage_of(title: str) -> str | None:
+    """The stage a title names ("Draft guidance: 2", "Final appraisal document"), or None."""
+    return next((name for name, pattern in _STAGES if pattern.match(title.strip())), None)
+
+
+def round_of(title: str | None) -> int | None:
+    """The round a stage's title numbers: "Draft guidance: 2" -> 2."""
+    numbered = _ROUND.search((title or "")[:30])
+    return int(numbered[1]) if numbered else None
 
 
 def working_days_after(day: dt.date, count: int) -> dt.date:

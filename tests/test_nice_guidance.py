@@ -1,0 +1,176 @@
+"""What a NICE appraisal's guidance documents recommend: the draft put to consultation, the
+final draft guidance, and a reversal between them (news)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from regtrack import reports
+from regtrack.config import Config, FetchConfig, NICEConfig, ProductConfig, SourcesConfig
+from regtrack.detect import Known, detect
+from regtrack.errors import ShapeError
+from regtrack.fetch import Document, Fetcher
+from regtrack.poll import poll
+from regtrack.sources.nice import NICE, documents, guidance
+from regtrack.store import EventFilter, Store
+
+from .cder_pdf import accelerated_pdf
+from .nice_pdf import DRAFT_1, FINAL_1, guidance_pdf
+
+DATA = Path(__file__).parent / "data" / "nice"
+ZETAMAB = [ProductConfig(name="zetamab", aliases=["Zetavia"])]
+TITLE = "Zetamab for treating refractory pulmonary fibrosis after antifibrotic treatment [ID6401]"
+WHEN = dt.datetime(2025, 4, 15, tzinfo=dt.UTC)
+
+
+def source(base: str = "https://www.nice.org.uk") -> NICE:
+    return NICE.from_config(Config(products=ZETAMAB, sources=SourcesConfig(nice=NICEConfig(
+        base_url=base, listings=["/guidance/indevelopment"]))))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("indev_project_GID-TA10730_no_schedule.json",
+         [["Draft guidance", "https://www.nice.org.uk/guidance/GID-TA10730/documents/129",
+           "2022-10-12"],
+          ["Draft guidance: 2", "https://www.nice.org.uk/guidance/GID-TA10730/documents/129-2",
+           "2023-02-21"]]),
+        ("indev_project_GID-TA10914_with_provisional_schedule.json",
+         [["Draft guidance: 1", "https://www.nice.org.uk/guidance/GID-TA10914/documents/129",
+           "2023-02-22"]]),
+    ],
+)  # fmt: skip
+def test_real_projects_name_their_draft_guidance_pdfs_only(
+    samples: Path, name: str, expected: list[list[str]]
+) -> None:
+    """Of each real project's panels, the consultation document's PDF: not the online
+    commenting copy, the committee papers, the slides or the scope."""
+    content = (samples / "nice" / name).read_bytes()
+    _, (record,), _ = documents.indev_json(content, "https://x", "https://www.nice.org.uk")
+    assert record["guidance_documents"] == expected
+    result = source().parse(Document("nice", "https://x", content, WHEN, kind="nice-indev-json"))
+    assert [(ln.url, ln.kind) for ln in result.links] == [
+        (u, guidance.KIND) for _, u, _ in expected
+    ]
+
+
+@pytest.mark.parametrize("etag", [True, False], ids=["304", "same-bytes"])
+def test_a_draft_not_recommended_reversed_by_the_final_draft_is_news(
+    httpserver: HTTPServer, sqlite_store: Store, etag: bool
+) -> None:
+    """A tracked project's page names its guidance documents; a first poll reads the draft
+    (history: not recommended); the final draft guidance a later poll finds recommends the
+    product: news that reverses the draft, with both sentences quoted, and the product's
+    NICE status says so."""
+    base = httpserver.url_for("").rstrip("/")
+
+    def listing(*gids: str) -> bytes:
+        entries = [{"title": TITLE if g == "gid-ta11401" else f"Otherumab {g}",
+                    "niceGuidanceType": ["Technology appraisal guidance"],
+                    "guidanceStatus": ["In progress"], "pathAndQuery": f"/guidance/indevelopment/{g}"}
+                   for g in gids]  # fmt: skip
+        data = {"props": {"pageProps": {"results": {"documents": entries}}}}
+        return (f'<html><body><script id="__NEXT_DATA__" type="application/json">'
+                f"{json.dumps(data)}</script></body></html>").encode()  # fmt: skip
+
+    pdf = "application/pdf"
+
+    def serve(gids: tuple[str, ...], page: str, *pdfs: tuple[str, bytes]) -> None:
+        httpserver.clear()
+        body = listing(*gids)
+        tag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+
+        def answer(request: Request) -> Response:  # with an ETag, and a 304 when it matches
+            if etag and request.headers.get("If-None-Match") == tag:
+                return Response(status=304)
+            return Response(body, content_type="text/html", headers={"ETag": tag} if etag else {})
+
+        httpserver.expect_request("/guidance/indevelopment").respond_with_handler(answer)
+        httpserver.expect_request("/guidance/indevelopment/gid-ta11401").respond_with_data(
+            (DATA / page).read_bytes(), content_type="text/html"
+        )
+        for path, document in pdfs:
+            httpserver.expect_request(f"/guidance/GID-TA11401/documents/{path}").respond_with_data(
+                document, content_type=pdf)  # fmt: skip
+
+    nice = source(base)
+    fetcher = Fetcher(FetchConfig(min_interval_seconds=0, robots_txt=False, retries=0))
+    draft = ("129", guidance_pdf("Draft guidance consultation", DRAFT_1))
+    serve(("gid-ta11401",), "gid-ta11401_2025-03-01.html", draft)
+    first = poll(sqlite_store, nice, fetcher)
+    assert [o.status for o in first] == ["changed", "changed", "changed"], first[0].message
+    assert [e for o in first for e in o.news] == []
+    (read,) = [
+        e for e in sqlite_store.events(EventFilter(kind="hta_stage")) if "outcome" in e.details
+    ]
+    assert read.backfill and read.event_date == dt.date(2025, 2, 6)
+    assert (read.details["stage"], read.details["outcome"]) == (
+        "draft guidance consultation",
+        "not_recommended",
+    )
+    assert DRAFT_1 in read.evidence
+
+    final = ("final-draft-guidance", guidance_pdf("Final draft guidance", FINAL_1, preamble=False))
+    # The listing is the same (a 304, or the same bytes): the tracked project's page is read again.
+    serve(("gid-ta11401",), "gid-ta11401_2025-04-15.html", draft, final)
+    later = poll(sqlite_store, nice, fetcher)
+    assert later[0].status == ("not_modified" if etag else "unchanged")
+    news = [e for o in later for e in o.news if e.kind.value == "hta_stage"]
+    assert sorted((e.details["stage"], e.details.get("outcome", "")) for e in news) == [
+        ("final draft guidance", ""), ("final draft guidance", "recommended_restricted")]  # fmt: skip
+    (reversal,) = [e for e in news if e.details.get("outcome")]
+    assert reversal.details["reverses"] == "not_recommended"
+    assert reversal.event_date == dt.date(2025, 4, 10)
+    assert FINAL_1 in reversal.evidence and DRAFT_1 in reversal.evidence
+    # The draft was read once: a later poll of the same documents brings nothing.
+    assert [e for o in poll(sqlite_store, nice, fetcher) for e in o.news] == []
+    product, _ = sqlite_store.find_product("zetamab")
+    status = reports.current(sqlite_store.events(EventFilter(product_id=product.id)))["NICE"]
+    assert str(status) == (
+        "final draft guidance: recommended with restrictions (GID-TA11401) since 2025-04-10"
+    )
+
+
+def test_documents_a_later_stage_superseded_are_history() -> None:
+    """A project known before its documents were read (regtrack upgraded, say): its draft,
+    superseded by the final draft guidance, is history; the final draft guidance is news."""
+    nice = source()
+    page = (DATA / "gid-ta11401_2025-04-15.html").read_bytes()
+    url = "https://www.nice.org.uk/guidance/indevelopment/gid-ta11401"
+    (project,) = nice.parse(Document("nice", url, page, WHEN, kind="nice-indev-page")).observations
+    known = {"GID-TA11401": Known(project.fields)}
+    drafts = []
+    for path, body in (("129", guidance_pdf("Draft guidance consultation", DRAFT_1)),
+                       ("final-draft-guidance", guidance_pdf("Final draft guidance", FINAL_1))):  # fmt: skip
+        doc = Document("nice", f"https://www.nice.org.uk/guidance/GID-TA11401/documents/{path}",
+                       body, WHEN, kind=guidance.KIND)  # fmt: skip
+        result = nice.parse(doc)
+        found = detect(nice, known, result, first_poll=False)
+        known = {"GID-TA11401": Known(found.upserts[0].fields)}
+        drafts += found.events
+    assert [(d.details["stage"], d.details.get("reverses"), past) for d, past in drafts] == [
+        ("draft guidance consultation", None, True),
+        ("final draft guidance", "not_recommended", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"%PDF-1.4 not really", b"<html>a page</html>",
+     accelerated_pdf([], as_of="March 31, 2024")],  # another PDF at the address
+)  # fmt: skip
+def test_a_document_without_its_recommendation_is_a_shape_error(content: bytes) -> None:
+    doc = Document("nice", "https://www.nice.org.uk/guidance/GID-TA11401/documents/129",
+                   content, WHEN, kind=guidance.KIND)  # fmt: skip
+    with pytest.raises(ShapeError, match="GID-TA11401/documents/129"):
+        source().parse(doc)
+    with pytest.raises(ShapeError, match="names no project"):
+        guidance.read(content, "https://www.nice.org.uk/guidance/ta99/documents/1", "https://x")
