@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from . import general
 from . import rules as r
 from . import tense as t
 
@@ -42,7 +43,7 @@ def is_claim_sentence(sentence: str) -> bool:
     from ..documents import is_heading
 
     return not is_heading(sentence) and not any(
-        rule.pattern.search(sentence) for rule in r.NOT_CLAIMS
+        rule.pattern.search(sentence) for rule in general.NOT_CLAIMS
     )
 
 
@@ -187,7 +188,7 @@ def _dates(text: str) -> list[tuple[int, tuple[int | None, int | None]]]:
 
 def examples() -> Iterable[tuple[r.Rule, str, bool]]:
     """Every rule's example sentences, with whether the rule must fire on each."""
-    for group in (r.BODIES, r.CLAIMS, r.NOT_CLAIMS, (t.PRESENT, t.PAST)):
+    for group in (r.BODIES, r.CLAIMS, general.NOT_CLAIMS, (t.PRESENT, t.PAST)):
         for rule in group:
             yield from ((rule, s, True) for s in rule.fires)
             yield from ((rule, s, False) for s in rule.quiet)

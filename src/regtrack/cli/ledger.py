@@ -179,7 +179,7 @@ def feed(
     self_url: str | None,
 ) -> None:
     """An Atom feed of events, newest first, for people who prefer a feed reader to email."""
-    from ..timeline import render_atom
+    from ..atom import render_atom
 
     product_id = app.store.find_product(product)[0].id if product else None
     shown = EventFilter(

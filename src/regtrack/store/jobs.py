@@ -1,4 +1,5 @@
-"""The SQL of scheduling: job leases that make several servers run each job once.
+"""The SQL of scheduling: job leases that make several servers run each job once, and each
+source's health after its poll.
 
 A lease is taken by one conditional UPDATE, atomic on SQLite and PostgreSQL alike: it succeeds
 only when no other server holds the job and the job has not started since `due_before`.
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from ..model import JobOutcome, JobState
+from ..model import JobOutcome, JobState, SourceHealth, utcnow
 
 
 class JobWrites:
@@ -72,3 +73,40 @@ class JobWrites:
                 self.session.add(job)
                 freed.append(job.name)
         return freed
+
+    def record_health(
+        self,
+        source: str,
+        *,
+        ok: bool,
+        error: str | None = None,
+        shape_error: str | None = None,
+        changed: bool = False,
+        generated_at: dt.datetime | None = None,
+        records: int | None = None,
+        notes: str | None = None,
+    ) -> SourceHealth:
+        """The outcome of one poll: a failed poll counts once, however many feeds failed."""
+        now = utcnow()
+        health = self.session.get(SourceHealth, source) or SourceHealth(source=source)
+        health.last_attempt_at = now
+        health.healthy = ok
+        health.notes = notes
+        if ok:
+            health.last_success_at = now
+            health.consecutive_failures = 0
+            health.last_error = None
+            health.parse_health = "ok"
+            if changed:
+                health.last_change_at = now
+        else:
+            health.consecutive_failures += 1
+            health.last_error = error
+            if shape_error is not None:
+                health.parse_health = f"failed: {shape_error}"
+        if generated_at is not None:
+            health.document_generated_at = generated_at
+        if records is not None:
+            health.records = records
+        self.session.add(health)
+        return health

@@ -6,7 +6,6 @@ one document.
 
 from __future__ import annotations
 
-import datetime as dt
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -26,8 +25,6 @@ from ..model import (
     ProductName,
     RecordState,
     Snapshot,
-    SourceHealth,
-    utcnow,
 )
 from ..names import normalise
 from ..plan import EVENT_COLUMNS, WritePlan, as_row
@@ -265,42 +262,3 @@ class Writer(Reader, OutboxWrites, JobWrites):
             if self.products.known(norms) != norms:
                 self.products.resolve(names, origin="config")
         self.products.flush()
-
-    # --- health -----------------------------------------------------------------------------
-
-    def record_health(
-        self,
-        source: str,
-        *,
-        ok: bool,
-        error: str | None = None,
-        shape_error: str | None = None,
-        changed: bool = False,
-        generated_at: dt.datetime | None = None,
-        records: int | None = None,
-        notes: str | None = None,
-    ) -> SourceHealth:
-        """The outcome of one poll: a failed poll counts once, however many feeds failed."""
-        now = utcnow()
-        health = self.session.get(SourceHealth, source) or SourceHealth(source=source)
-        health.last_attempt_at = now
-        health.healthy = ok
-        health.notes = notes
-        if ok:
-            health.last_success_at = now
-            health.consecutive_failures = 0
-            health.last_error = None
-            health.parse_health = "ok"
-            if changed:
-                health.last_change_at = now
-        else:
-            health.consecutive_failures += 1
-            health.last_error = error
-            if shape_error is not None:
-                health.parse_health = f"failed: {shape_error}"
-        if generated_at is not None:
-            health.document_generated_at = generated_at
-        if records is not None:
-            health.records = records
-        self.session.add(health)
-        return health

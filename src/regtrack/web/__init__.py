@@ -19,7 +19,7 @@ from ..errors import ProductNotFoundError
 from ..listing import event_dict
 from ..store import EventFilter, EventRow, Order, Store
 from . import api
-from .api import product_or_404
+from .api import download_events, product_or_404
 from .security import guard, users
 
 PAGE = 100
@@ -109,7 +109,7 @@ def create_app(config: Config, store: Store) -> FastAPI:
 
     @app.get("/feed.xml", include_in_schema=False)
     def feed(product: str | None = None, agency: str | None = None) -> Response:
-        from ..timeline import render_atom
+        from ..atom import render_atom
 
         pid = product_or_404(store, product)[0].id if product else None
         rows = store.events(
@@ -145,7 +145,7 @@ def create_app(config: Config, store: Store) -> FastAPI:
         fmt: Literal["csv", "xlsx"], shown: Annotated[EventParams, Depends()]
     ) -> Response:
         """The filtered list of /events as a CSV or XLSX file."""
-        return _download(store, fmt, shown.query(store))
+        return download_events(store, fmt, shown.query(store))
 
     @app.get("/upcoming", response_class=HTMLResponse, include_in_schema=False)
     def upcoming(days: int = Query(90, ge=1, le=3650)) -> HTMLResponse:
@@ -269,31 +269,6 @@ def _key(after: str | None) -> tuple[dt.date, int] | None:
 
 def _day(row: EventRow) -> dt.date:
     return row.event_date or row.detected_at.date()
-
-
-def _download(store: Store, fmt: str, query: Any) -> Response:
-    """The filtered list as a file, written as the store streams it."""
-    import io
-
-    from fastapi.responses import StreamingResponse
-
-    from ..listing import write_events, write_xlsx
-
-    rows = store.iter_events(query, Order.LATEST_FIRST)
-    if fmt == "xlsx":
-        buffer = io.BytesIO()
-        write_xlsx(rows, buffer)
-        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        named = {"Content-Disposition": 'attachment; filename="events.xlsx"'}
-        return Response(buffer.getvalue(), media_type=kind, headers=named)
-
-    def chunks() -> Any:
-        out = io.StringIO()
-        write_events(rows, "csv", out)
-        yield out.getvalue()
-
-    named = {"Content-Disposition": 'attachment; filename="events.csv"'}
-    return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8", headers=named)
 
 
 def _product_id(store: Store, name: str) -> int | None:

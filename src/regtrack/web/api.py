@@ -1,5 +1,6 @@
 """The JSON API under /api/: events (the fields of `events --format jsonl`), products, a
-product's timeline, status and sources. Response models make its OpenAPI description exact."""
+product's timeline, status and sources. Response models make its OpenAPI description exact.
+Also the event list as the files /events.csv and /events.xlsx download."""
 
 from __future__ import annotations
 
@@ -216,3 +217,28 @@ def mount(app: FastAPI, config: Config, store: Store) -> None:
     def api_sources() -> list[SourceOut]:
         """Health of each source."""
         return sources(config, store)
+
+
+def download_events(store: Store, fmt: str, query: Any) -> Response:
+    """The filtered list as a file, written as the store streams it."""
+    import io
+
+    from fastapi.responses import StreamingResponse
+
+    from ..listing import write_events, write_xlsx
+
+    rows = store.iter_events(query, Order.LATEST_FIRST)
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        write_xlsx(rows, buffer)
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        named = {"Content-Disposition": 'attachment; filename="events.xlsx"'}
+        return Response(buffer.getvalue(), media_type=kind, headers=named)
+
+    def chunks() -> Any:
+        out = io.StringIO()
+        write_events(rows, "csv", out)
+        yield out.getvalue()
+
+    named = {"Content-Disposition": 'attachment; filename="events.csv"'}
+    return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8", headers=named)
