@@ -119,6 +119,27 @@ def test_event_filters(store: Store) -> None:
     assert "withdrawal" in [e.kind for e in store.events(EventFilter(until=today))]
 
 
+def test_the_export_stream_gives_each_events_public_fields(store: Store) -> None:
+    """What `events --format jsonl` streams (dates and details as the database gives them,
+    converted once) is each event's public form, on SQLite and PostgreSQL alike: dates ISO,
+    the detection time with its UTC offset, details an object, flags booleans."""
+    from regtrack.listing import FIELDS, event_dict
+
+    write(store, [draft(published_at=dt.date(2021, 3, 29), details={"conditional": True}),
+                  draft(EventKind.WITHDRAWAL, event_date=None, discriminator="w")])  # fmt: skip
+    rows = store.events()
+    exported = list(store.iter_public())
+    assert (
+        exported == [event_dict(r) for r in rows]
+        and [list(e) for e in exported] == [list(FIELDS)] * 2
+    )
+    first = exported[0]
+    assert (first["event_date"], first["published_at"]) == ("2021-03-26", "2021-03-29")
+    assert first["details"] == {"conditional": True} and first["backfill"] is False
+    assert first["detected_at"].endswith("+00:00")
+    assert dt.datetime.fromisoformat(first["detected_at"]) == rows[0].detected_at
+
+
 def test_bad_database_url_is_a_clear_error() -> None:
     with pytest.raises(StoreError, match="bad database URL"):
         Store.open("nosuchdb://x")

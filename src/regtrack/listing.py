@@ -17,15 +17,11 @@ import orjson
 from pydantic import BaseModel, create_model
 
 from .model import KIND_WORDS, OUTCOME_WORDS, EventKind
-from .store import EventRow
+from .store import PUBLIC_FIELDS, EventRow
 
-#: An event as programs read it: the fields, in order, of `events --format jsonl|csv|xlsx` and
-#: of the web API's events. Their types are the store's row's (`EventRow`), not declared again.
-FIELDS = (
-    "id", "agency", "kind", "product", "brand", "reference", "event_date", "date_kind",
-    "date_approximate", "published_at", "detected_at", "source", "source_url", "link",
-    "snapshot_id", "evidence", "details", "backfill",
-)  # fmt: skip
+#: An event as programs read it: the fields of `events --format jsonl|csv|xlsx` and of the
+#: web API's events. Their types are the store's row's (`EventRow`), not declared again.
+FIELDS = PUBLIC_FIELDS
 _TYPES = typing.get_type_hints(EventRow)
 _PUBLIC: dict[str, Any] = {name: (_TYPES[name], ...) for name in FIELDS}
 #: The same, as a response model (the web API's schema).
@@ -134,27 +130,34 @@ def marks(row: EventRow) -> str:
 
 def write_events(rows: Iterable[EventRow], fmt: str, out: TextIO) -> None:
     """Write events in `fmt` as they come (a table needs them all for its widths)."""
-    if fmt == "jsonl":
-        for row in rows:
-            out.write(orjson.dumps(event_dict(row), option=orjson.OPT_APPEND_NEWLINE).decode())
-    elif fmt == "json":
-        out.write("[")
-        for number, row in enumerate(rows):
-            out.write(("," if number else "") + "\n  " + orjson.dumps(event_dict(row)).decode())
-        out.write("\n]\n")
-    elif fmt == "csv":
-        # Excel reads UTF-8 only after a byte-order mark, and yes/no better than True/False.
-        out.write("\ufeff")
-        writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\r\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(cells(event_dict(row)))
+    if fmt in ("jsonl", "json", "csv"):
+        write_public((event_dict(row) for row in rows), fmt, out)
     else:
         body = [
             (date_text(r), r.agency, r.product, r.brand or "", describe(r), r.reference, marks(r))
             for r in rows
         ]
         out.write(table(TABLE_HEADER, body) + "\n")
+
+
+def write_public(events: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> None:
+    """Write events as programs read them (`event_dict`, or the store's `iter_public`) as
+    JSON lines, a JSON array or CSV, as they come."""
+    if fmt == "jsonl":
+        for data in events:
+            out.write(orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE).decode())
+    elif fmt == "json":
+        out.write("[")
+        for number, data in enumerate(events):
+            out.write(("," if number else "") + "\n  " + orjson.dumps(data).decode())
+        out.write("\n]\n")
+    else:
+        # Excel reads UTF-8 only after a byte-order mark, and yes/no better than True/False.
+        out.write("\ufeff")
+        writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\r\n")
+        writer.writeheader()
+        for data in events:
+            writer.writerow(cells(data))
 
 
 def cells(data: dict[str, Any]) -> dict[str, Any]:

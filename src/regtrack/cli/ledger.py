@@ -40,22 +40,22 @@ def events(
 ) -> None:
     """List stored events (all by default; backfill ones carry their flag). JSON lines, JSON
     and CSV are streamed: a whole register's events print in constant memory."""
-    from ..listing import write_events, write_xlsx
+    from ..listing import write_events, write_public, write_xlsx
 
     product_id = app.store.find_product(product)[0].id if product else None
-    rows = app.store.iter_events(
-        EventFilter(
-            agency=agency,
-            product_id=product_id,
-            kind=kind.lower() if kind else None,
-            since=since.date() if since else None,
-            backfill=False if no_backfill else True if history else None,
-        )
+    where = EventFilter(
+        agency=agency,
+        product_id=product_id,
+        kind=kind.lower() if kind else None,
+        since=since.date() if since else None,
+        backfill=False if no_backfill else True if history else None,
     )
-    if fmt == "xlsx":
-        write_xlsx(rows, _binary_stdout())
+    if fmt in ("jsonl", "json", "csv"):
+        write_public(app.store.iter_public(where), fmt, sys.stdout)
+    elif fmt == "xlsx":
+        write_xlsx(app.store.iter_events(where), _binary_stdout())
     else:
-        write_events(rows, fmt, sys.stdout)
+        write_events(app.store.iter_events(where), fmt, sys.stdout)
 
 
 @cli.command()

@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, ParamSpec, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select
@@ -25,13 +25,32 @@ from ..model import Alias, Event, Product, Snapshot, SourceHealth
 from ..names import normalise
 from . import schema
 from .engine import database_errors, make_engine
-from .events import ALL, EventFilter, EventRow, Order, count_events, select_events
+from .events import (
+    ALL,
+    PUBLIC_FIELDS,
+    EventFilter,
+    EventRow,
+    Order,
+    count_events,
+    public,
+    select_events,
+    select_public,
+)
 from .reader import Reader
 
 if TYPE_CHECKING:
     from .writer import Writer
 
-__all__ = ["ALL", "EventFilter", "EventRow", "Order", "Reader", "Store", "make_engine"]
+__all__ = [
+    "ALL",
+    "PUBLIC_FIELDS",
+    "EventFilter",
+    "EventRow",
+    "Order",
+    "Reader",
+    "Store",
+    "make_engine",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -172,6 +191,18 @@ class Store:
             result = conn.execution_options(stream_results=True, yield_per=2000).execute(query)
             for row in result:
                 yield EventRow(*row)
+
+    def iter_public(
+        self, where: EventFilter = ALL, /, order: Order = Order.BY_DATE
+    ) -> Iterator[dict[str, Any]]:
+        """Events as programs read them (`PUBLIC_FIELDS`, JSON-ready), streamed like
+        `iter_events` without building a row object each: what exports write."""
+        with database_errors(self.engine, "events"), self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=2000).execute(
+                select_public(where, order)
+            )
+            for rows in result.tuples().partitions():
+                yield from map(public, rows)
 
     def expected_dates(self, product_id: int | None = None) -> list[EventRow]:
         """Expected-date events (of one product, or all) with the other events of their

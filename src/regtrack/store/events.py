@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_
+import orjson
+from sqlalchemy import Select, String, and_, func, or_, type_coerce
 from sqlalchemy import select as sa_select
 
 from ..model import Event, Product
@@ -105,6 +106,63 @@ class EventRow:
 
 #: The event columns an EventRow is built from, in its fields' order (its last, the name).
 ROW_COLUMNS = tuple(f.name for f in dataclasses.fields(EventRow))[:-1]
+
+#: An event as programs read it: the fields, in order, of `events --format jsonl|csv|xlsx` and
+#: of the web API's events.
+PUBLIC_FIELDS = (
+    "id", "agency", "kind", "product", "brand", "reference", "event_date", "date_kind",
+    "date_approximate", "published_at", "detected_at", "source", "source_url", "link",
+    "snapshot_id", "evidence", "details", "backfill",
+)  # fmt: skip
+_RAW = {"event_date", "published_at", "detected_at", "details"}
+
+
+def select_public(where: EventFilter, order: Order = Order.BY_DATE) -> Select[Any]:
+    """A filter's events as `public` reads them: the public fields in order, dates and
+    details as the database driver gives them (no type processing: a whole register's
+    export spends its time writing, not converting twice)."""
+    query = select_events(where, order)
+    c, products = _table(Event).c, _table(Product)
+    columns = [products.c.name if name == "product" else
+               type_coerce(c[name], String) if name in _RAW else c[name]
+               for name in PUBLIC_FIELDS]  # fmt: skip
+    return query.with_only_columns(*columns, maintain_column_froms=True)
+
+
+def public(row: Sequence[Any]) -> dict[str, Any]:
+    """One row of `select_public` as JSON-ready data: dates in ISO 8601 (detection in UTC,
+    "+00:00"), details an object, flags booleans; what `listing.event_dict` gives. (A dict
+    written out: a whole register's export builds one per event.)"""
+    (id_, agency, kind, product, brand, reference, event_date, date_kind, approximate,
+     published_at, detected_at, source, source_url, link, snapshot_id, evidence, details,
+     backfill) = row  # fmt: skip
+    return {
+        "id": id_, "agency": agency, "kind": kind, "product": product, "brand": brand,
+        "reference": reference, "event_date": _iso(event_date), "date_kind": date_kind,
+        "date_approximate": bool(approximate), "published_at": _iso(published_at),
+        "detected_at": _instant(detected_at), "source": source, "source_url": source_url,
+        "link": link, "snapshot_id": snapshot_id, "evidence": evidence,
+        "details": orjson.loads(details) if isinstance(details, (str, bytes)) else details,
+        "backfill": bool(backfill),
+    }  # fmt: skip
+
+
+def _iso(value: Any) -> str | None:
+    """A date as SQLite stores it ('2024-05-08', already ISO) or as psycopg gives it."""
+    return value if value is None or isinstance(value, str) else value.isoformat()
+
+
+def _instant(value: Any) -> str:
+    """A detection time in ISO 8601 with its UTC offset, as `datetime.isoformat` writes an
+    aware one: SQLite's text ('2026-12-05 08:50:27.366751', UTC by convention, microseconds
+    left out when none), or psycopg's datetime."""
+    if isinstance(value, str):
+        seconds, _, fraction = value.partition(".")
+        fraction = "" if fraction.strip("0") == "" else f".{fraction}"
+        return f"{seconds.replace(' ', 'T')}{fraction}+00:00"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return str(value.isoformat())
 
 
 def select_events(
