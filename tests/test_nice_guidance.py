@@ -62,6 +62,28 @@ def test_real_projects_name_their_draft_guidance_pdfs_only(
     ]
 
 
+def test_a_documents_page_names_each_stages_pdf_under_its_heading() -> None:
+    """A project's documents page as HTML: the PDFs under each stage's heading, not the
+    notice page, the online-commenting copy or the committee papers."""
+    from regtrack.sources import pages
+
+    html = """<html><body><h2>Final draft guidance</h2><ul>
+      <li><a href="/guidance/gid-ta11401/documents/final-draft-guidance">Final draft guidance (PDF 310 KB)</a></li>
+      <li><a href="/guidance/gid-ta11401/documents/committee-papers-2">Committee papers (PDF 2 MB)</a></li></ul>
+      <h2>Draft guidance</h2><ul>
+      <li><a href="/guidance/gid-ta11401/documents/html-content-2">Draft guidance</a></li>
+      <li><a href="/guidance/gid-ta11401/documents/129">Appraisal consultation document (PDF 250 KB)</a></li>
+      <li><a href="/guidance/gid-ta11401/documents/97">Appraisal consultation document (online commenting)</a></li>
+      </ul></body></html>"""  # fmt: skip
+    base = "https://www.nice.org.uk/guidance/indevelopment/gid-ta11401/documents"
+    found = guidance.from_page(pages.soup(html), base)
+    assert found == [
+        ["Final draft guidance",
+         "https://www.nice.org.uk/guidance/gid-ta11401/documents/final-draft-guidance", None],
+        ["Draft guidance", "https://www.nice.org.uk/guidance/gid-ta11401/documents/129", None],
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize("etag", [True, False], ids=["304", "same-bytes"])
 def test_a_draft_not_recommended_reversed_by_the_final_draft_is_news(
     httpserver: HTTPServer, sqlite_store: Store, etag: bool
@@ -137,6 +159,47 @@ def test_a_draft_not_recommended_reversed_by_the_final_draft_is_news(
     assert str(status) == (
         "final draft guidance: recommended with restrictions (GID-TA11401) since 2025-04-10"
     )
+
+
+def test_a_page_without_its_documents_leads_to_its_documents_tab(
+    httpserver: HTTPServer, sqlite_store: Store
+) -> None:
+    """A project page whose data names no documents links its "Project documents" tab: read
+    next, its PDFs then, so the draft's recommendation is known all the same."""
+    import re
+
+    base = httpserver.url_for("").rstrip("/")
+    page = (DATA / "gid-ta11401_2025-03-01.html").read_text()
+    found = re.search(r'(?<=type="application/json">).*?(?=</script>)', page)
+    assert found is not None
+    props = json.loads(found[0])
+    del props["props"]["pageProps"]["project"]["embedded"]  # the panels
+    page = page.replace(found[0], json.dumps(props))
+    page = page.replace("</body>", '<a href="/guidance/indevelopment/gid-ta11401/documents">'
+                                   "Project documents</a></body>")  # fmt: skip
+    tab = ('<html><body><h2>Draft guidance</h2><a href="/guidance/GID-TA11401/documents/129">'
+           "Appraisal consultation document (PDF 250 KB)</a></body></html>")  # fmt: skip
+    entry = {"title": TITLE, "niceGuidanceType": ["Technology appraisal guidance"],
+             "guidanceStatus": ["In progress"], "pathAndQuery": "/guidance/indevelopment/gid-ta11401"}  # fmt: skip
+    data = {"props": {"pageProps": {"results": {"documents": [entry]}}}}
+    listing = (f'<html><body><script id="__NEXT_DATA__" type="application/json">'
+               f"{json.dumps(data)}</script></body></html>")  # fmt: skip
+    for path, body, kind in (
+        ("/guidance/indevelopment", listing, "text/html"),
+        ("/guidance/indevelopment/gid-ta11401", page, "text/html"),
+        ("/guidance/indevelopment/gid-ta11401/documents", tab, "text/html"),
+        ("/guidance/GID-TA11401/documents/129",
+         guidance_pdf("Draft guidance consultation", DRAFT_1), "application/pdf"),
+    ):  # fmt: skip
+        httpserver.expect_request(path).respond_with_data(body, content_type=kind)
+    fetcher = Fetcher(FetchConfig(min_interval_seconds=0, robots_txt=False, retries=0))
+    outcomes = poll(sqlite_store, source(base), fetcher)
+    assert [o.status for o in outcomes] == ["changed"] * 4, [o.message for o in outcomes]
+    (read,) = [
+        e for e in sqlite_store.events(EventFilter(kind="hta_stage")) if "outcome" in e.details
+    ]
+    assert read.details["outcome"] == "not_recommended" and read.backfill
+    assert read.event_date == dt.date(2025, 2, 6)  # the stage's day on the timeline
 
 
 def test_documents_a_later_stage_superseded_are_history() -> None:

@@ -28,6 +28,7 @@ class NICE(Source):
         "nice-indev-projects",
         "nice-indev-page-text",
         guidance.KIND,
+        guidance.DOCUMENTS,
     )
 
     rules: ClassVar[Rules | None] = rules
@@ -45,13 +46,14 @@ class NICE(Source):
         return [Feed(f"{self.settings.base_url}{path}", LISTING) for path in self.settings.listings]
 
     def parsers(self) -> Mapping[str, Callable[[Document], ParseResult]]:
-        listing, ta, indev, api = (self._reader(r) for r in (documents.listing,
-            documents.ta_page, documents.indev_page, documents.indev_json))  # fmt: skip
+        listing, ta, indev, api, tab = (self._reader(r) for r in (documents.listing,
+            documents.ta_page, documents.indev_page, documents.indev_json,
+            documents.documents_page))  # fmt: skip
         # Stored snapshots name the form they were read in.
         return {LISTING: listing, "nice-listing-page": listing, "nice-search-api": listing,
                 TA_PAGE: ta, INDEV_PAGE: indev, "nice-indev-page-text": indev,
                 INDEV_JSON: api, "nice-indev-project": api, "nice-indev-projects": api,
-                guidance.KIND: self._guidance}  # fmt: skip
+                guidance.KIND: self._guidance, guidance.DOCUMENTS: tab}  # fmt: skip
 
     def sniff(self, content: bytes) -> str | None:
         start = head(content)
@@ -78,9 +80,15 @@ class NICE(Source):
                 if kind in ("nice-listing-page", "nice-search-api") and o.fields.get("url")
                 and (page := documents.page_kind(o.fields["url"]))
             ]  # fmt: skip
-            # A project's guidance documents (draft, final draft) say what it recommends.
-            links += [Link(str(url), guidance.KIND, o.reference) for o in observations
+            # A project's guidance documents (draft, final draft) say what it recommends; its
+            # documents tab names them when its page does not.
+            # (A tab is read only when its project is new, changed or tracked, and names no
+            # product itself: its documents are read whenever it is.)
+            links += [Link(str(url), guidance.KIND, o.reference, always=kind == guidance.DOCUMENTS)
+                      for o in observations
                       for _, url, _ in o.fields.get("guidance_documents") or []]  # fmt: skip
+            links += [Link(o.fields["documents_url"], guidance.DOCUMENTS, o.reference)
+                      for o in observations if o.fields.get("documents_url")]  # fmt: skip
             # Listings are paged and pages are single records: nothing here is a whole register.
             return ParseResult(observations, kind, None, complete=False, links=links)
 

@@ -100,7 +100,23 @@ def indev_page(content: bytes, url: str, base_url: str) -> Read:
         from_data = records.project(project, base_url)
         record |= {k: v for k, v in from_data.items() if v is not None and k != "url"}
     found = guidance.from_panels(project or {}, base_url) or guidance.from_page(page, url)
-    return "nice-indev-page", [record | {"guidance_documents": found or None}], None
+    # Else its "Project documents" tab names them: read next (`documents_page`).
+    tab = None if found else guidance.documents_tab(page, url, record["reference"])
+    extra = {"guidance_documents": found or None, "documents_url": tab}
+    return "nice-indev-page", [record | extra], None
+
+
+def documents_page(content: bytes, url: str, base_url: str) -> Read:
+    """A project's "Project documents" tab: the guidance documents of each stage (none yet
+    is no error: an appraisal before its draft guidance has none)."""
+    page = pages.soup(pages.decode(content))
+    gid = records.GID.search(url)
+    if gid is None:
+        raise ShapeError(f"{url}: a NICE project documents page whose address names no project")
+    project = next(_projects(_props(page, url)), None) if page.find("script") else None
+    found = guidance.from_panels(project or {}, base_url) or guidance.from_page(page, url)
+    record = {"record": "project", "reference": gid[1].upper(), "guidance_documents": found or None}
+    return guidance.DOCUMENTS, [record], None
 
 
 def indev_json(content: bytes, url: str, base_url: str) -> Read:

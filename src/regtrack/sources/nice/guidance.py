@@ -24,6 +24,7 @@ from . import records
 from .stages import stage_of
 
 KIND = "nice-guidance-document"
+DOCUMENTS = "nice-indev-documents"
 #: A resource that is the stage's guidance itself, not its papers, slides or forms.
 _GUIDANCE = re.compile(
     r"\b(?:(?:appraisal|evaluation) consultation document|draft guidance|final draft guidance"
@@ -79,13 +80,24 @@ def from_page(page: Any, url: str) -> list[list[str | None]]:
     the heading of its stage (the documents page: "Draft guidance" then its PDFs)."""
     found = []
     for anchor in page.find_all("a", href=True):
-        text = anchor.get_text(" ", strip=True)
-        if "/documents/" not in anchor["href"] or not is_guidance(text.replace("(PDF", "(")):
+        text, href = anchor.get_text(" ", strip=True), str(anchor["href"])
+        # A document's own address (/documents/129), not its notice page (html-content-2).
+        if "/documents/" not in href or "html-content" in href or not is_guidance(text):
             continue
         heading = anchor.find_previous(_HEADINGS)
         title = heading.get_text(" ", strip=True) if heading is not None else text
         found.append([title if stage_of(title) else text, urljoin(url, anchor["href"]), None])
     return found
+
+
+def documents_tab(page: Any, url: str, reference: str) -> str | None:
+    """The address of a project page's "Project documents" tab (…/gid-ta11401/documents)."""
+    tail = f"/{reference.lower()}/documents"
+    for anchor in page.find_all("a", href=True):
+        href = str(anchor["href"]).split("?")[0].rstrip("/")
+        if href.lower().endswith(tail):
+            return urljoin(url, href)
+    return None
 
 
 def read(content: bytes, url: str, base_url: str, name: str | None = None) -> dict[str, Any]:
