@@ -88,7 +88,7 @@ def standing_links(source: Source, document: Document) -> list[Link]:
     """The links an unchanged document still leads to every time it is read (a tracked
     project's page, whose stages move while the listing stays the same), for a source whose
     documents are cheap to read again (`Source.links_when_unchanged`); by the follow policy."""
-    if not source.links_when_unchanged:
+    if document.kind not in source.links_when_unchanged:
         return []
     try:
         result = source.parse(document)

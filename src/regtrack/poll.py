@@ -146,7 +146,7 @@ def _fetch_and_process(
         return PollOutcome(source.name, feed.url, "failed", str(err))
     if document is None:
         follow = []
-        if last is not None and source.links_when_unchanged:
+        if last is not None and feed.kind in source.links_when_unchanged:
             with store.reading() as reader:
                 content = reader.content(last.sha256)
             document = Document(source.name, feed.url, content, last.fetched_at, kind=feed.kind)

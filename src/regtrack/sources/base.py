@@ -165,9 +165,9 @@ class Source(ABC):
         (only those of tracked products) or "none"; from the source's config section."""
         return str(getattr(self.settings, "follow_pages", "new"))
 
-    #: Its documents are cheap to read again: an unchanged one (or a 304) is parsed for the
-    #: links it says are read every time (NICE's listings, a tracked project's page).
-    links_when_unchanged: ClassVar[bool] = False
+    #: Kinds of document cheap to read again: an unchanged one (or a 304) is parsed for the
+    #: links it says are read every time (NICE's listings lead to tracked projects' pages).
+    links_when_unchanged: ClassVar[frozenset[str]] = frozenset()
 
     #: Tracked product names, normalised (set by the source from the config).
     tracked: Collection[str] = ()

@@ -32,7 +32,8 @@ class NICE(Source):
     )
 
     rules: ClassVar[Rules | None] = rules
-    links_when_unchanged = True  # a tracked project's page is read whenever its listing is
+    # A tracked project's page is read whenever its listing is, changed or not.
+    links_when_unchanged = frozenset({LISTING})
 
     def __init__(self, settings: NICEConfig, tracked: list[str]) -> None:
         self.settings: NICEConfig = settings
