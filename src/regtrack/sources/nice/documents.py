@@ -113,7 +113,8 @@ def documents_page(content: bytes, url: str, base_url: str) -> Read:
     gid = records.GID.search(url)
     if gid is None:
         raise ShapeError(f"{url}: a NICE project documents page whose address names no project")
-    project = next(_projects(_props(page, url)), None) if page.find("script") else None
+    data = page.find("script", id="__NEXT_DATA__")
+    project = next(_projects(_props(page, url)), None) if data is not None else None
     found = guidance.from_panels(project or {}, base_url) or guidance.from_page(page, url)
     record = {"record": "project", "reference": gid[1].upper(), "guidance_documents": found or None}
     return guidance.DOCUMENTS, [record], None
