@@ -20,6 +20,7 @@ from regtrack.fetch import Document, Fetcher
 from regtrack.poll import poll
 from regtrack.sources.nice import NICE, documents, guidance
 from regtrack.store import EventFilter, Store
+from regtrack.timeline import render_timeline
 
 from .cder_pdf import accelerated_pdf
 from .nice_pdf import DRAFT_1, FINAL_1, guidance_pdf
@@ -154,8 +155,11 @@ def test_a_draft_not_recommended_reversed_by_the_final_draft_is_news(
     assert FINAL_1 in reversal.evidence and DRAFT_1 in reversal.evidence
     # The draft was read once: a later poll of the same documents brings nothing.
     assert [e for o in poll(sqlite_store, nice, fetcher) for e in o.news] == []
-    product, _ = sqlite_store.find_product("zetamab")
-    status = reports.current(sqlite_store.events(EventFilter(product_id=product.id)))["NICE"]
+    product, aliases = sqlite_store.find_product("zetamab")
+    rows = sqlite_store.events(EventFilter(product_id=product.id))
+    html = render_timeline(product, aliases, rows, "html")
+    assert html.count('class="switch"') == 1  # the reversal's row, marked as a conversion is
+    status = reports.current(rows)["NICE"]
     assert str(status) == (
         "final draft guidance: recommended with restrictions (GID-TA11401) since 2025-04-10"
     )

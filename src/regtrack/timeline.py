@@ -116,6 +116,12 @@ def render_timeline(
     return f"{title}\n\n{table(header, shown)}\n\n{legend}"
 
 
+def _switch(row: EventRow) -> bool:
+    """An event the HTML timeline marks: a conversion to full authorisation, or an HTA stage
+    reversing the one before it (draft not recommended, final draft recommended)."""
+    return row.kind == EventKind.CONVERSION_TO_FULL or bool(row.details.get("reverses"))
+
+
 def _cut(text: str, width: int | None) -> str:
     return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
@@ -183,7 +189,7 @@ def _html(
                 "x": x(day) + 6 * (n // 2),
                 "y": lane_y[r.agency] + shift,
                 "color": LANE_COLORS[r.agency],
-                "conversion": r.kind == EventKind.CONVERSION_TO_FULL,
+                "switch": _switch(r),
                 "title": f"{date_text(r)} {r.agency}: {describe(r)} ({r.reference})",
             }
         )
@@ -210,7 +216,7 @@ def _html(
             "marks": marks(r),
             "evidence": r.evidence,
             "url": r.link or r.source_url,
-            "conversion": r.kind == EventKind.CONVERSION_TO_FULL,
+            "switch": _switch(r),
         }
         for r in rows
     ]
