@@ -163,6 +163,16 @@ def test_listing_then_ta_pages_then_a_later_listing(store: Store) -> None:
     }
 
 
+def test_a_replayed_page_links_its_own_address_not_the_listings(sqlite_store: Store) -> None:
+    """A TA page or a project page replayed from a file is read under the listing's address;
+    its events link the page itself (/guidance/ta1050, the project's in-development page)."""
+    replay(sqlite_store, "ta1050_zetamab.html")
+    replay(sqlite_store, "gid-ta11401_2025-03-01.html")
+    links = {e.reference: e.link for e in sqlite_store.events()}
+    assert links["TA1050"] == "https://www.nice.org.uk/guidance/ta1050"
+    assert links["GID-TA11401"] == "https://www.nice.org.uk/guidance/indevelopment/gid-ta11401"
+
+
 def test_terminated_appraisal(sqlite_store: Store) -> None:
     outcome = replay(sqlite_store, "ta1013_terminated.html")
     (event,) = outcome.events

@@ -193,8 +193,10 @@ def _project_text(rows: list[str], url: str, base_url: str) -> dict[str, Any]:
         "expected_publication": expected,
         "timeline": timeline or None,
         "schedule": scheduled or None,
+        # Its own address when it names the project (a page replayed from a file is read
+        # under the listing's: its link is then the project's page, not the listing).
         "url": url
-        if url.startswith("http")
+        if url.startswith("http") and records.GID.search(url)
         else f"{base_url}/guidance/indevelopment/{reference.lower()}",
     }
 
@@ -260,7 +262,7 @@ def _ta_page(page: Any, url: str, base_url: str) -> dict[str, Any]:
         "outcome": outcome,
         "decision": sentence,
         "url": url
-        if url.startswith("http")
+        if url.startswith("http") and _TA_URL.search(url)
         else urljoin(base_url, f"/guidance/{match[1].lower()}"),
     }
 
