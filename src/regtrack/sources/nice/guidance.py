@@ -58,14 +58,14 @@ def from_panels(project: Mapping[str, Any], base_url: str) -> list[list[str | No
     """[panel title, URL, published day] of each guidance document a project's panels list
     (the InDev API's PascalCase HAL, or the camelCase copy NICE's pages carry), oldest first."""
     found = []
-    for panel in _hal(project, "panel-list", "panel"):
+    for panel in records.hal(project, "panel"):
         get = records.getter(panel)
         title = str(get("title") or "").strip()
         if stage_of(title) is None or str(get("panelType") or "History") != "History":
             continue
-        for resource in _hal(panel, "resource-list", "resource"):
+        for resource in records.hal(panel, "resource"):
             res = records.getter(resource)
-            file = records.getter(next(iter(_embedded(resource, "file")), {}))
+            file = records.getter(next(iter(records.embedded(resource, "file")), {}))
             links = file("_links") or file("links") or {}
             href = next((ln.get("href") for ln in records.getter(links)("self") or []
                          if isinstance(ln, Mapping) and ln.get("href")), None)  # fmt: skip
@@ -170,21 +170,3 @@ def _text(content: bytes, url: str) -> str:
             return "\n".join(p.extract_text() or "" for p in pdf.pages[:_FIRST_PAGES])
     except Exception as err:  # pdfminer raises many kinds on a damaged file
         raise ShapeError(f"{url}: NICE guidance PDF cannot be read: {err!r}") from err
-
-
-def _hal(node: Mapping[str, Any], listing: str, kind: str) -> list[Mapping[str, Any]]:
-    """The items of one of InDev's HAL lists on a node: its '<kind>-list' then its items."""
-    return [i for held in _embedded(node, listing) for i in _embedded(held, kind)]
-
-
-def _embedded(node: Any, kind: str) -> list[Mapping[str, Any]]:
-    """node._embedded['nice.indev:<kind>'] (or embedded.niceIndev<Kind>), as a list."""
-    if not isinstance(node, Mapping):
-        return []
-    held = node.get("_embedded") or node.get("embedded")
-    if not isinstance(held, Mapping):
-        return []
-    camel = "niceIndev" + "".join(part.capitalize() for part in kind.split("-"))
-    items = held.get(f"nice.indev:{kind}") or held.get(camel)
-    items = [items] if isinstance(items, Mapping) else items
-    return [i for i in items or [] if isinstance(i, Mapping)]

@@ -66,8 +66,8 @@ def project(data: Mapping[str, Any], base_url: str, path: str | None = None) -> 
     """An in-development project from InDev JSON (PascalCase) or page props (camelCase)."""
     get = getter(data)
     reference = str(get("reference") or "").upper()
-    schedule = _items(get("_embedded"), "provisional-schedule") or get("provisionalSchedule")
-    timeline = _items(get("_embedded"), "timeline") or get("timeline")
+    schedule = hal(data, "provisional-schedule") or get("provisionalSchedule")
+    timeline = hal(data, "timeline") or get("timeline")
     expected, scheduled = None, []
     for item in schedule or []:
         item_get = getter(item)
@@ -122,12 +122,18 @@ def getter(data: Any) -> Any:
     return lambda key: lowered.get(key.lower())
 
 
-def _items(embedded: Any, kind: str) -> list[Any] | None:
-    """InDev's HAL lists: _embedded['nice.indev:<kind>-list']._embedded['nice.indev:<kind>']."""
-    if not isinstance(embedded, Mapping):
-        return None
-    listing = embedded.get(f"nice.indev:{kind}-list") or {}
-    items = (listing.get("_embedded") or {}).get(f"nice.indev:{kind}")
-    if isinstance(items, Mapping):
-        return [items]
-    return items if isinstance(items, list) else None
+def hal(node: Any, kind: str) -> list[Mapping[str, Any]]:
+    """The items of one of InDev's HAL lists on a node: its '<kind>-list', then its items."""
+    return [item for held in embedded(node, f"{kind}-list") for item in embedded(held, kind)]
+
+
+def embedded(node: Any, kind: str) -> list[Mapping[str, Any]]:
+    """node._embedded['nice.indev:<kind>'] as the API sends it (or embedded.niceIndev<Kind>,
+    the camelCase copy NICE's pages carry), as a list."""
+    held = node.get("_embedded") or node.get("embedded") if isinstance(node, Mapping) else None
+    if not isinstance(held, Mapping):
+        return []
+    camel = "niceIndev" + "".join(part.capitalize() for part in kind.split("-"))
+    items = held.get(f"nice.indev:{kind}") or held.get(camel)
+    items = [items] if isinstance(items, Mapping) else items
+    return [item for item in items or [] if isinstance(item, Mapping)]
