@@ -206,6 +206,49 @@ def test_a_page_without_its_documents_leads_to_its_documents_tab(
     assert read.event_date == dt.date(2025, 2, 6)  # the stage's day on the timeline
 
 
+def test_a_documents_tab_naming_no_document_at_all_is_a_shape_error() -> None:
+    """Every project has documents from its scoping on: a tab with none changed layout."""
+    url = "https://www.nice.org.uk/guidance/indevelopment/gid-ta11401/documents"
+    page = b"<html><body><h2>Project documents</h2><p>Nothing here</p></body></html>"
+    with pytest.raises(ShapeError, match="no documents"):
+        source().parse(Document("nice", url, page, WHEN, kind=guidance.DOCUMENTS))
+    scope = b'<html><body><a href="/guidance/gid-ta11401/documents/final-scope">Final scope</a>'
+    (record,) = (
+        source().parse(Document("nice", url, scope, WHEN, kind=guidance.DOCUMENTS)).observations
+    )
+    assert record.fields["guidance_documents"] is None  # before its draft guidance: no error
+
+
+def test_an_unchanged_listing_that_no_longer_parses_is_a_health_failure(
+    httpserver: HTTPServer, sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unchanged listing is read again for its tracked projects' pages: if it no longer
+    parses (the parser changed since), the poll says so instead of following nothing."""
+    entry = {"title": TITLE, "niceGuidanceType": ["Technology appraisal guidance"],
+             "guidanceStatus": ["In progress"], "pathAndQuery": "/guidance/indevelopment/gid-ta11401"}  # fmt: skip
+    data = {"props": {"pageProps": {"results": {"documents": [entry]}}}}
+    httpserver.expect_request("/guidance/indevelopment").respond_with_data(
+        f'<html><body><script id="__NEXT_DATA__" type="application/json">{json.dumps(data)}'
+        "</script></body></html>", content_type="text/html")  # fmt: skip
+    httpserver.expect_request("/guidance/indevelopment/gid-ta11401").respond_with_data(
+        (DATA / "gid-ta11401_2025-03-01.html").read_bytes(), content_type="text/html")  # fmt: skip
+    httpserver.expect_request("/guidance/GID-TA11401/documents/129").respond_with_data(
+        guidance_pdf("Draft guidance consultation", DRAFT_1), content_type="application/pdf")  # fmt: skip
+    nice = source(httpserver.url_for("").rstrip("/"))
+    fetcher = Fetcher(FetchConfig(min_interval_seconds=0, robots_txt=False, retries=0))
+    assert [o.status for o in poll(sqlite_store, nice, fetcher)] == ["changed"] * 3
+
+    def changed_parser(*_: object) -> None:
+        raise ShapeError("results moved")
+
+    monkeypatch.setattr(documents, "listing", changed_parser)
+    (listing, *_) = poll(sqlite_store, nice, fetcher)
+    assert (listing.status, listing.shape_error) == ("failed", True)
+    assert "results moved" in listing.message
+    (health,) = [h for h in sqlite_store.health() if h.source == "nice"]
+    assert not health.healthy
+
+
 def test_documents_a_later_stage_superseded_are_history() -> None:
     """A project known before its documents were read (regtrack upgraded, say): its draft,
     superseded by the final draft guidance, is history; the final draft guidance is news."""

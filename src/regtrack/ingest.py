@@ -71,8 +71,7 @@ def process(
     events are committed together, or (killed, or the database failing) not at all. A
     document whose shape is wrong is still kept, marked failed. Unchanged bytes cost a hash."""
     if last is not None and last.sha256 == document.sha256 and last.parse_ok:
-        return PollOutcome(source.name, document.url, "unchanged", "document unchanged",
-                           follow=standing_links(source, document))  # fmt: skip
+        return unchanged(source, document, "unchanged", "document unchanged")
     seen = bool(last and last.parse_ok) or parsed_before
     previous = _dated(last) if last is not None and last.parse_ok else None
     with bulk_work(), store.transaction() as tx:
@@ -84,18 +83,23 @@ def process(
         )  # fmt: skip
 
 
-def standing_links(source: Source, document: Document) -> list[Link]:
-    """The links an unchanged document still leads to every time it is read (a tracked
-    project's page, whose stages move while the listing stays the same), for a source whose
-    documents are cheap to read again (`Source.links_when_unchanged`); by the follow policy."""
+def unchanged(source: Source, document: Document, status: Status, message: str) -> PollOutcome:
+    """A document as it was last time (same bytes, or a 304's stored copy), with the links it
+    still leads to every time it is read: a tracked project's page, whose stages move while
+    the listing stays the same. Only a source's documents cheap to read again
+    (`Source.links_when_unchanged`) are parsed for them, by the follow policy; one that no
+    longer parses (the parser changed since) is a health failure, not a silence."""
     if document.kind not in source.links_when_unchanged:
-        return []
+        return PollOutcome(source.name, document.url, status, message)
     try:
         result = source.parse(document)
-    except Exception:  # it parsed before: a parser that changed since says so on a change
-        return []
-    return followed(source, replace(result, links=[ln for ln in result.links if ln.always]), (),
-                    first_poll=False)  # fmt: skip
+    except Exception as err:  # odd input, whatever it raises (as `_parse_and_apply`)
+        reason = str(err) if isinstance(err, ShapeError) else f"{type(err).__name__}: {err}"
+        return PollOutcome(source.name, document.url, "failed", f"{document.url}: {reason[:500]}",
+                           shape_error=True)  # fmt: skip
+    always = replace(result, links=[link for link in result.links if link.always])
+    follow = followed(source, always, (), first_poll=False)
+    return PollOutcome(source.name, document.url, status, message, follow=follow)
 
 
 def _dated(snapshot: Snapshot) -> dt.date:

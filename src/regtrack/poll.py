@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import FetchError, InputError
 from .fetch import Document, Fetcher, read_file
-from .ingest import PollOutcome, Progress, process, quiet, standing_links
+from .ingest import PollOutcome, Progress, process, quiet, unchanged
 from .model import Link, Snapshot
 from .sources.base import Feed, Source
 from .store import Store
@@ -145,13 +145,12 @@ def _fetch_and_process(
     except FetchError as err:
         return PollOutcome(source.name, feed.url, "failed", str(err))
     if document is None:
-        follow = []
-        if last is not None and feed.kind in source.links_when_unchanged:
-            with store.reading() as reader:
-                content = reader.content(last.sha256)
-            document = Document(source.name, feed.url, content, last.fetched_at, kind=feed.kind)
-            follow = standing_links(source, document)
-        return PollOutcome(source.name, feed.url, "not_modified", "304 Not Modified", follow=follow)
+        if last is None or feed.kind not in source.links_when_unchanged:
+            return PollOutcome(source.name, feed.url, "not_modified", "304 Not Modified")
+        with store.reading() as reader:
+            content = reader.content(last.sha256)
+        stored = Document(source.name, feed.url, content, last.fetched_at, kind=feed.kind)
+        return unchanged(source, stored, "not_modified", "304 Not Modified")
     document = replace(document, kind=feed.kind)
     return process(
         store, source, document, last=last, parsed_before=parsed_before, progress=progress,

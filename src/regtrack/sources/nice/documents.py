@@ -115,6 +115,9 @@ def documents_page(content: bytes, url: str, base_url: str) -> Read:
         raise ShapeError(f"{url}: a NICE project documents page whose address names no project")
     data = page.find("script", id="__NEXT_DATA__")
     project = next(_projects(_props(page, url)), None) if data is not None else None
+    # Every project has documents from its scoping on: a tab naming none changed layout.
+    if not records.hal(project, "panel") and not page.find("a", href=re.compile("/documents/")):
+        raise ShapeError(f"{url}: a project documents page with no documents (layout changed?)")
     found = guidance.from_panels(project or {}, base_url) or guidance.from_page(page, url)
     record = {"record": "project", "reference": gid[1].upper(), "guidance_documents": found or None}
     return guidance.DOCUMENTS, [record], None
